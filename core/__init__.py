@@ -1,0 +1,1 @@
+"""tramo: connect ERPs with e-commerce platforms and marketplace hubs through plugins."""
