@@ -1,0 +1,108 @@
+"""Per-connection key-value state (tokens, files already seen, notifications sent).
+
+One SQLite file holds the state of many connections, each in its own
+namespace, so several processes working on the same store share it (WAL
+mode, short transactions). Values are JSON. The sync engine later adds its
+own tables (bindings, checkpoints) to the same file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ConnectionState", "StateStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS kv (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (namespace, key)
+)
+"""
+
+
+class StateStore:
+    """A SQLite file (or memory) holding the state of every connection.
+
+    ``path`` None keeps the state in memory for this process only; give a
+    path for anything that must survive a restart (tokens, seen files).
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(
+            str(self.path) if self.path else ":memory:",
+            check_same_thread=False, isolation_level=None, timeout=30.0,
+        )
+        if self.path is not None:
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(_SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"StateStore({str(self.path) if self.path else ':memory:'})"
+
+    def for_connection(self, namespace: str) -> ConnectionState:
+        """The state of one connection."""
+        return ConnectionState(self, namespace)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+
+class ConnectionState:
+    """The key-value state of one connection. Values are anything JSON can hold."""
+
+    def __init__(self, store: StateStore, namespace: str) -> None:
+        self._store = store
+        self.namespace = namespace
+
+    def __repr__(self) -> str:
+        return f"ConnectionState({self.namespace!r})"
+
+    def get(self, key: str, default: Any = None) -> Any:
+        rows = self._store._execute(
+            "SELECT value FROM kv WHERE namespace = ? AND key = ?", (self.namespace, key))
+        return json.loads(rows[0][0]) if rows else default
+
+    def set(self, key: str, value: Any) -> None:
+        self._store._execute(
+            "INSERT INTO kv (namespace, key, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
+            (self.namespace, key, json.dumps(value)))
+
+    def add(self, key: str, value: Any) -> bool:
+        """Set ``key`` only if absent; True when this call set it (a once-only marker)."""
+        rows = self._store._execute(
+            "INSERT INTO kv (namespace, key, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (namespace, key) DO NOTHING RETURNING key",
+            (self.namespace, key, json.dumps(value)))
+        return bool(rows)
+
+    def delete(self, key: str) -> None:
+        self._store._execute("DELETE FROM kv WHERE namespace = ? AND key = ?", (self.namespace, key))
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self._store._execute(
+            "SELECT key FROM kv WHERE namespace = ? AND key LIKE ? ESCAPE '\\' ORDER BY key",
+            (self.namespace, pattern))
+        return iter([row[0] for row in rows])
+
+    def __contains__(self, key: str) -> bool:
+        return bool(self._store._execute(
+            "SELECT 1 FROM kv WHERE namespace = ? AND key = ?", (self.namespace, key)))
