@@ -1,0 +1,5 @@
+import sys
+
+from tramo.cli import main
+
+sys.exit(main())
