@@ -8,6 +8,7 @@ goes to this connection's plugin only, never to the others.
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from tramo import aio, dispatch
-from tramo.capabilities import PLUMBING, Kind, spec_for
+from tramo.capabilities import PLUMBING, CapabilitySpec, Kind, spec_for
 from tramo.errors import CapabilityNotSupported, ConfigurationError, PluginContractError, describe
 from tramo.logs import ConnectionLogger
 from tramo.mapping import Mappings
@@ -67,6 +68,7 @@ class Connection:
         self.log = ConnectionLogger(logging.getLogger(f"tramo.plugin.{plugin}"), self.name, secrets)
         self._restrictions: dict[str, str] | None = None
         self._http: httpx.Client | None = None
+        self._plans: dict[str, _Plan] = {}
 
     def __repr__(self) -> str:
         return f"Connection(name={self.name!r}, plugin={self.plugin!r})"
@@ -132,22 +134,26 @@ class Connection:
             raise CapabilityNotSupported(capability, self.plugin, others, reason)
         return impl
 
+    def _plan(self, capability: str) -> _Plan:
+        """What calling ``capability`` needs, worked out once per connection."""
+        plan = self._plans.get(capability)
+        if plan is None:
+            impl = self._resolve(capability)
+            wanted = tuple(a for a in self.registry.hook_argnames(capability) if a != "connection")
+            plan = _Plan(impl.function, spec_for(capability), wanted, tuple(impl.argnames))
+            self._plans[capability] = plan
+        return plan
+
     def _args(self, impl: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
         values = {"connection": self, **kwargs}
         return {name: values[name] for name in impl.argnames if name in values}
 
-    def _kwargs(self, capability: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-        wanted = [a for a in self.registry.hook_argnames(capability) if a != "connection"]
-        unknown = sorted(set(kwargs) - set(wanted))
-        if unknown:
-            raise TypeError(f"{capability}() takes {', '.join(wanted) or 'no arguments'}; "
-                            f"got unexpected {', '.join(unknown)}")
-        if "since" in wanted:
-            kwargs.setdefault("since", None)
-        missing = [a for a in wanted if a not in kwargs]
-        if missing:
-            raise TypeError(f"{capability}() is missing {', '.join(missing)}")
-        return kwargs
+    def _prepare(self, plan: _Plan, capability: str, kwargs: dict[str, Any]) -> Any:
+        if len(kwargs) != len(plan.wanted) or any(k not in kwargs for k in plan.wanted):
+            kwargs = _complete(capability, plan.wanted, kwargs)
+        prepared = dispatch.prepare(self, plan.spec, kwargs)
+        values = {"connection": self, **prepared.kwargs}
+        return prepared, {name: values[name] for name in plan.accepts if name in values}
 
     # -- calling --------------------------------------------------------------
 
@@ -158,27 +164,25 @@ class Connection:
         iterator of model objects and :class:`Held` records; look-ups a list.
         :raises CapabilityNotSupported: the plugin lacks it, or the connection may not use it.
         """
-        impl = self._resolve(capability)
-        spec = spec_for(capability)
-        prepared = dispatch.prepare(self, spec, self._kwargs(capability, kwargs))
-        if spec.kind is Kind.WRITE and prepared.nothing_to_send:
+        plan = self._plans.get(capability) or self._plan(capability)
+        prepared, arguments = self._prepare(plan, capability, kwargs)
+        if plan.spec.kind is Kind.WRITE and prepared.nothing_to_send:
             return dispatch.all_held(prepared)
-        result = aio.call_sync(impl.function, self._args(impl, prepared.kwargs))
-        if spec.kind is Kind.READ:
-            return dispatch.finish_read(self, spec, result)
-        return dispatch.finish_result(self, spec, prepared, result)
+        result = aio.call_sync(plan.function, arguments)
+        if plan.spec.kind is Kind.READ:
+            return dispatch.finish_read(self, plan.spec, result)
+        return dispatch.finish_result(self, plan.spec, prepared, result)
 
     async def acall(self, capability: str, /, **kwargs: Any) -> Any:
         """:meth:`call` for asyncio hosts; reads return an async iterator."""
-        impl = self._resolve(capability)
-        spec = spec_for(capability)
-        prepared = dispatch.prepare(self, spec, self._kwargs(capability, kwargs))
-        if spec.kind is Kind.WRITE and prepared.nothing_to_send:
+        plan = self._plans.get(capability) or self._plan(capability)
+        prepared, arguments = self._prepare(plan, capability, kwargs)
+        if plan.spec.kind is Kind.WRITE and prepared.nothing_to_send:
             return dispatch.all_held(prepared)
-        result = await aio.call_async(impl.function, self._args(impl, prepared.kwargs))
-        if spec.kind is Kind.READ:
-            return dispatch.finish_read_async(self, spec, result)
-        return dispatch.finish_result(self, spec, prepared, result)
+        result = await aio.call_async(plan.function, arguments)
+        if plan.spec.kind is Kind.READ:
+            return dispatch.finish_read_async(self, plan.spec, result)
+        return dispatch.finish_result(self, plan.spec, prepared, result)
 
     def check(self) -> ConnectionReport:
         """Run the plugin's ``check_connection``; a plugin without one cannot vouch."""
@@ -195,3 +199,24 @@ class Connection:
             raise PluginContractError(self.plugin, "check_connection",
                                       f"returned {type(report).__name__}, not a ConnectionReport")
         return report
+
+
+class _Plan(NamedTuple):
+    function: Any
+    spec: CapabilitySpec
+    wanted: tuple[str, ...]
+    accepts: tuple[str, ...]
+
+
+def _complete(capability: str, wanted: tuple[str, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The call's arguments checked against the hook spec, ``since`` defaulting to None."""
+    unknown = sorted(set(kwargs) - set(wanted))
+    if unknown:
+        raise TypeError(f"{capability}() takes {', '.join(wanted) or 'no arguments'}; "
+                        f"got unexpected {', '.join(unknown)}")
+    if "since" in wanted:
+        kwargs = {"since": None, **kwargs}
+    missing = [a for a in wanted if a not in kwargs]
+    if missing:
+        raise TypeError(f"{capability}() is missing {', '.join(missing)}")
+    return kwargs

@@ -55,12 +55,15 @@ def prepare(connection: Connection, spec: CapabilitySpec, kwargs: dict[str, Any]
     if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
         raise ValidationError(f"{spec.name}.{spec.payload}", items, "must be a sequence of items")
     items = list(items)
+    kind = spec.item
+    if kind is not StatusUpdate and (kind is None or all(isinstance(i, kind) for i in items)):
+        return Prepared({**kwargs, spec.payload: items}, total=len(items))  # the common case
     held: dict[int, WriteResult] = {}
     send: list[Any] = []
     for index, item in enumerate(items):
         error: TramoError | None = None
-        if spec.item is not None and not isinstance(item, spec.item):
-            wanted = spec.item.__name__ if isinstance(spec.item, type) else str(spec.item)
+        if kind is not None and not isinstance(item, kind):
+            wanted = kind.__name__ if isinstance(kind, type) else str(kind)
             error = ValidationError(f"{spec.name}.{spec.payload}[{index}]", item,
                                     f"must be a {wanted}")
         elif isinstance(item, StatusUpdate):
@@ -97,10 +100,12 @@ def _merge(connection: Connection, spec: CapabilitySpec, prepared: Prepared,
     if len(results) != sent:
         raise PluginContractError(connection.plugin, spec.name,
                                   f"returned {len(results)} result(s) for {sent} item(s)")
-    for value in results:
-        if not isinstance(value, WriteResult):
-            raise PluginContractError(connection.plugin, spec.name,
-                                      f"returned a {type(value).__name__}, not a WriteResult")
+    wrong = next((v for v in results if not isinstance(v, WriteResult)), None)
+    if wrong is not None:
+        raise PluginContractError(connection.plugin, spec.name,
+                                  f"returned a {type(wrong).__name__}, not a WriteResult")
+    if not prepared.held:
+        return results
     merged: list[WriteResult] = []
     fresh = iter(results)
     for index in range(prepared.total):

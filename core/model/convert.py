@@ -25,19 +25,39 @@ __all__ = ["converter", "from_dict", "from_json", "to_dict", "to_json"]
 T = TypeVar("T")
 
 converter = cattrs.Converter(forbid_extra_keys=True)
+
+
+class _WrongType(TypeError):
+    """A leaf of the wrong JSON type; keeps the value so the error can name it."""
+
+    def __init__(self, value: Any, wanted: str) -> None:
+        super().__init__(f"expected {wanted}, not {type(value).__name__}")
+        self.value = value
+
+
+def _leaf(accepts: tuple[type, ...], wanted: str) -> Any:
+    """A structure hook that passes accepted values on to the model's own converters.
+
+    cattrs' defaults call ``str()``, ``int()`` and ``bool()`` on anything, which
+    would turn ``None`` into ``"None"``, ``1.9`` into ``1`` and ``"false"`` into
+    True; here the wrong type is refused with the value kept.
+    """
+    def structure(value: Any, _: Any) -> Any:
+        if isinstance(value, accepts) and not (isinstance(value, bool) and bool not in accepts):
+            return value
+        raise _WrongType(value, wanted)
+    return structure
+
+
+converter.register_structure_hook(str, _leaf((str,), "text"))
+converter.register_structure_hook(bool, _leaf((bool,), "true or false"))
+converter.register_structure_hook(int, _leaf((int, str), "a whole number"))
 converter.register_unstructure_hook(Decimal, str)
-converter.register_structure_hook(Decimal, lambda v, _: v if isinstance(v, (str, int, Decimal))
-                                  and not isinstance(v, bool) else _reject(v, "an amount as text"))
+converter.register_structure_hook(Decimal, _leaf((str, int, Decimal), "an amount as text"))
 converter.register_unstructure_hook(datetime, datetime.isoformat)
-converter.register_structure_hook(datetime, lambda v, _: v if isinstance(v, (str, datetime))
-                                  else _reject(v, "an ISO 8601 datetime"))
+converter.register_structure_hook(datetime, _leaf((str, datetime), "an ISO 8601 datetime"))
 converter.register_unstructure_hook(date, date.isoformat)
-converter.register_structure_hook(date, lambda v, _: v if isinstance(v, (str, date))
-                                  else _reject(v, "an ISO 8601 date"))
-
-
-def _reject(value: Any, wanted: str) -> Any:
-    raise TypeError(f"expected {wanted}, not {type(value).__name__}")
+converter.register_structure_hook(date, _leaf((str, date), "an ISO 8601 date"))
 
 
 def to_dict(entity: Any) -> dict[str, Any]:
@@ -55,6 +75,8 @@ def from_dict(kind: type[T], data: Any) -> T:
         raise _located(kind.__name__, path, error) from None
     except ValidationError:
         raise
+    except _WrongType as exc:
+        raise ValidationError(kind.__name__, exc.value, str(exc)) from None
     except (TypeError, ValueError) as exc:
         raise ValidationError(kind.__name__, data, str(exc)) from None
 
@@ -97,6 +119,8 @@ def _located(root: str, path: list[str], error: BaseException) -> ValidationErro
     where = ".".join(p for p in (root, dotted) if p).replace(".[", "[")
     if isinstance(error, KeyError):
         return ValidationError(where, None, "is required")
+    if isinstance(error, _WrongType):
+        return ValidationError(where, error.value, str(error))
     if isinstance(error, cattrs.ForbiddenExtraKeysError):
         return ValidationError(where, sorted(error.extra_fields), "unknown field(s)")
     return ValidationError(where, None, format_exception(error, None))

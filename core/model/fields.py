@@ -167,6 +167,17 @@ def count(*, minimum: int = 0, default: Any = attrs.NOTHING) -> Any:
                        validator=_check(lambda v: v >= minimum, f"must be at least {minimum}"))
 
 
+def _to_flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected True or False, not {type(value).__name__}")
+    return value
+
+
+def flag(*, default: Any = attrs.NOTHING, optional: bool = False) -> Any:
+    """A boolean; text such as ``"false"`` is refused rather than taken as true."""
+    return attrs.field(converter=_converting(_to_flag, optional), default=default)
+
+
 # -- time ---------------------------------------------------------------------
 
 
@@ -240,6 +251,17 @@ def many(kind: type[T] | tuple[type, ...], *, min_items: int = 0,
 def urls() -> Any:
     """An ordered tuple of absolute http(s) URLs (images: the first is the main one)."""
     return many(str, item=_to_url)
+
+
+def nested(kind: type, *, optional: bool = True) -> Any:
+    """Another entity of the model (``optional``: or None)."""
+    def check(value: Any) -> Any:
+        if not isinstance(value, kind):
+            raise TypeError(f"expected a {kind.__name__}, not {type(value).__name__}")
+        return value
+
+    kw: dict[str, Any] = {"default": None} if optional else {}
+    return attrs.field(converter=_converting(check, optional), **kw)
 
 
 def _names(kind: type | tuple[type, ...]) -> str:

@@ -78,7 +78,7 @@ class StatusUpdate:
     order_id: str = f.text()
     status: OrderStatus = f.choice(OrderStatus)
     platform_status: str | None = f.optional_text()
-    notify_customer: bool | None = attrs.field(default=None)
+    notify_customer: bool | None = f.flag(default=None, optional=True)
     note: str | None = f.optional_text()
 
 
@@ -89,8 +89,8 @@ class Cancellation:
     order_id: str = f.text()
     reason: str = f.text()
     cancelled_at: datetime | None = f.moment(optional=True)
-    restock: bool = attrs.field(default=True)
-    refund: bool = attrs.field(default=False)
+    restock: bool = f.flag(default=True)
+    refund: bool = f.flag(default=False)
 
 
 @attrs.frozen(kw_only=True)

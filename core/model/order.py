@@ -112,18 +112,18 @@ class Order:
 
     id: str = f.text()
     placed_at: datetime = f.moment()
-    customer: Customer = attrs.field()
+    customer: Customer = f.nested(Customer, optional=False)
     items: tuple[OrderItem, ...] = f.many(OrderItem, min_items=1)
     total: Decimal = f.money()
     platform_status: str = f.text()
     status: OrderStatus | None = f.choice(OrderStatus, optional=True)
     number: str | None = f.optional_text()
     updated_at: datetime | None = f.moment(optional=True)
-    billing_address: Address | None = attrs.field(default=None)
-    delivery_address: Address | None = attrs.field(default=None)
-    shipping: Shipping | None = attrs.field(default=None)
+    billing_address: Address | None = f.nested(Address)
+    delivery_address: Address | None = f.nested(Address)
+    shipping: Shipping | None = f.nested(Shipping)
     payments: tuple[Payment, ...] = f.many(Payment)
-    sales_channel: SalesChannel | None = attrs.field(default=None)
+    sales_channel: SalesChannel | None = f.nested(SalesChannel)
     discount: Decimal = f.money(default=Decimal(0))
     currency: str = f.text(default="BRL")
     edits: tuple[OrderEdit, ...] = f.many(OrderEdit)
@@ -132,12 +132,6 @@ class Order:
     notes: str | None = f.optional_text()
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.customer, Customer):
-            raise f.fail(self, "customer", self.customer, "must be a Customer")
-        for name in ("billing_address", "delivery_address"):
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, Address):
-                raise f.fail(self, name, value, "must be an Address")
         if self.updated_at is not None and self.updated_at < self.placed_at:
             raise f.fail(self, "updated_at", self.updated_at, "is before placed_at")
 

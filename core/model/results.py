@@ -94,7 +94,7 @@ class PlatformOption:
 
     id: str = f.text()
     name: str = f.text()
-    active: bool = attrs.field(default=True)
+    active: bool = f.flag(default=True)
 
 
 @attrs.frozen(kw_only=True)

@@ -1,0 +1,1 @@
+"""tramo's benchmarks: ratios against a bound or a baseline measured in the same run."""
