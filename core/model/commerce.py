@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import datetime
 from decimal import Decimal
 
@@ -33,7 +35,7 @@ class Price:
     currency: str = f.text(default="BRL")
 
     def __attrs_post_init__(self) -> None:
-        if len(self.currency) != 3 or not self.currency.isalpha() or not self.currency.isupper():
+        if not re.fullmatch(r"[A-Z]{3}", self.currency):
             raise f.fail(self, "currency", self.currency, "must be an ISO 4217 code such as BRL")
         window = self.promotion_start is not None or self.promotion_end is not None
         if window and self.promotional_price is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -186,9 +186,12 @@ def _to_aware(value: Any) -> datetime:
         value = datetime.fromisoformat(value)
     if not isinstance(value, datetime):
         raise TypeError(f"expected a datetime, not {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
+    offset = value.utcoffset()
+    if value.tzinfo is None or offset is None:
         raise ValueError("must be timezone-aware (naive times are ambiguous)")
-    return value
+    # Kept with a fixed offset: the same wall time and instant, and it survives
+    # JSON exactly (a zone's repeated hour at the end of daylight saving does not).
+    return value if value.tzinfo is timezone.utc else value.replace(tzinfo=timezone(offset))
 
 
 def moment(*, optional: bool = False) -> Any:

@@ -25,6 +25,10 @@ class InvoiceKind(enum.Enum):
 _MODEL = {InvoiceKind.NFE: "55", InvoiceKind.NFCE: "65"}
 
 
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 @attrs.frozen(kw_only=True)
 class Invoice:
     """The access data of an issued NF-e / NFC-e for one order.
@@ -48,9 +52,9 @@ class Invoice:
         key = self.access_key
         if key[20:22] != _MODEL[self.kind]:
             raise f.fail(self, "kind", self.kind.value, f"the access key is of model {key[20:22]}")
-        if not self.series.isdigit() or int(self.series) != int(key[22:25]):
+        if not _digits(self.series) or int(self.series) != int(key[22:25]):
             raise f.fail(self, "series", self.series, f"the access key holds series {int(key[22:25])}")
-        if not self.number.isdigit() or int(self.number) != int(key[25:34]):
+        if not _digits(self.number) or int(self.number) != int(key[25:34]):
             raise f.fail(self, "number", self.number, f"the access key holds number {int(key[25:34])}")
 
 

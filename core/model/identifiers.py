@@ -43,7 +43,12 @@ UFS: Final[frozenset[str]] = frozenset(UF_CODES.values())
 
 _PUNCTUATION = re.compile(r"[\s./-]")
 _DIGITS = re.compile(r"\d+")
-_CNPJ = re.compile(r"[0-9A-Z]{12}\d{2}")
+_CNPJ = re.compile(r"[0-9A-Z]{12}[0-9]{2}")
+
+
+def _is_digits(value: str) -> bool:
+    """Only ASCII 0-9: ``str.isdigit`` also takes other scripts' digits (``٥``, ``５``)."""
+    return value.isascii() and value.isdigit()
 
 
 def _strip(value: str) -> str:
@@ -59,7 +64,7 @@ def _mod11_digit(total: int) -> int:
 
 def cpf_check_digits(base: str) -> str:
     """The two check digits of a CPF whose first nine digits are ``base``."""
-    if len(base) != 9 or not base.isdigit():
+    if len(base) != 9 or not _is_digits(base):
         raise ValueError("a CPF base is nine digits")
     numbers = [int(c) for c in base]
     first = _mod11_digit(sum(n * w for n, w in zip(numbers, range(10, 1, -1))))
@@ -71,7 +76,7 @@ def cpf_check_digits(base: str) -> str:
 def normalize_cpf(value: str) -> str:
     """The eleven digits of a valid CPF (``123.456.789-09`` is accepted)."""
     cpf = _strip(value)
-    if len(cpf) != 11 or not cpf.isdigit():
+    if len(cpf) != 11 or not _is_digits(cpf):
         raise ValueError("a CPF has eleven digits")
     if cpf == cpf[0] * 11:
         raise ValueError("a CPF of one repeated digit is not issued")
@@ -108,7 +113,7 @@ def normalize_cnpj(value: str) -> str:
 
 def nfe_key_check_digit(base: str) -> str:
     """The check digit (mod 11, weights 2..9 from the right) of a 43-digit key base."""
-    if len(base) != 43 or not base.isdigit():
+    if len(base) != 43 or not _is_digits(base):
         raise ValueError("an NF-e key base is 43 digits")
     total = sum(int(c) * (2 + i % 8) for i, c in enumerate(reversed(base)))
     return str(_mod11_digit(total))
@@ -121,7 +126,7 @@ def normalize_nfe_key(value: str) -> str:
     5-6), the document model (55 NF-e or 65 NFC-e) and the check digit.
     """
     key = _strip(value)
-    if len(key) != 44 or not key.isdigit():
+    if len(key) != 44 or not _is_digits(key):
         raise ValueError("an NF-e access key has 44 digits")
     if key[:2] not in UF_CODES:
         raise ValueError(f"an NF-e access key starts with a state code, not {key[:2]}")
@@ -136,7 +141,7 @@ def normalize_nfe_key(value: str) -> str:
 
 def gtin_check_digit(body: str) -> str:
     """The GS1 mod-10 check digit of a GTIN whose digits before it are ``body``."""
-    if not body.isdigit() or len(body) not in (7, 11, 12, 13):
+    if not _is_digits(body) or len(body) not in (7, 11, 12, 13):
         raise ValueError("a GTIN body is 7, 11, 12 or 13 digits")
     total = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(body)))
     return str((10 - total % 10) % 10)
@@ -145,7 +150,7 @@ def gtin_check_digit(body: str) -> str:
 def normalize_gtin(value: str) -> str:
     """A valid GTIN-8, -12, -13 or -14 (EAN/UPC), digits only."""
     gtin = _strip(value)
-    if not gtin.isdigit() or len(gtin) not in (8, 12, 13, 14):
+    if not _is_digits(gtin) or len(gtin) not in (8, 12, 13, 14):
         raise ValueError("a GTIN has 8, 12, 13 or 14 digits")
     if gtin_check_digit(gtin[:-1]) != gtin[-1]:
         raise ValueError("GTIN check digit does not match")
@@ -155,7 +160,7 @@ def normalize_gtin(value: str) -> str:
 def normalize_cep(value: str) -> str:
     """The eight digits of a Brazilian postcode (``01310-100`` is accepted)."""
     cep = _strip(value)
-    if len(cep) != 8 or not cep.isdigit():
+    if len(cep) != 8 or not _is_digits(cep):
         raise ValueError("a CEP has eight digits")
     if cep == "00000000":
         raise ValueError("CEP 00000000 does not exist")
@@ -165,7 +170,7 @@ def normalize_cep(value: str) -> str:
 def normalize_ncm(value: str) -> str:
     """The eight digits of an NCM code (``6109.10.00`` is accepted)."""
     ncm = _strip(value)
-    if len(ncm) != 8 or not ncm.isdigit():
+    if len(ncm) != 8 or not _is_digits(ncm):
         raise ValueError("an NCM code has eight digits")
     return ncm
 
@@ -173,6 +178,6 @@ def normalize_ncm(value: str) -> str:
 def normalize_cfop(value: str) -> str:
     """A CFOP: four digits, the first 1-3 (entries) or 5-7 (exits)."""
     cfop = _strip(value)
-    if len(cfop) != 4 or not cfop.isdigit() or cfop[0] not in "123567":
+    if len(cfop) != 4 or not _is_digits(cfop) or cfop[0] not in "123567":
         raise ValueError("a CFOP has four digits, the first 1, 2, 3, 5, 6 or 7")
     return cfop

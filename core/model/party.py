@@ -6,6 +6,8 @@ checked by their check digits whenever present.
 
 from __future__ import annotations
 
+import re
+
 import enum
 from datetime import date
 
@@ -41,7 +43,7 @@ class Address:
     city_code: str | None = f.optional_text()
 
     def __attrs_post_init__(self) -> None:
-        if len(self.country) != 2 or not self.country.isalpha() or not self.country.isupper():
+        if not re.fullmatch(r"[A-Z]{2}", self.country):
             raise f.fail(self, "country", self.country, "must be an ISO 3166 alpha-2 code such as BR")
         if self.country != "BR":
             return
