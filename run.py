@@ -47,8 +47,9 @@ def main(argv: list[str]) -> int:
     ensure_environment()
     os.chdir(ROOT)
     if argv[0] == "test":
-        tests = subprocess.run([str(PYTHON), "-m", "pytest", *argv[1:]])
+        # Benchmarks first, so the test runner's summary is the closing line.
         bench = subprocess.run([str(PYTHON), "-m", "bench", "--smoke"])
+        tests = subprocess.run([str(PYTHON), "-m", "pytest", *argv[1:]])
         return tests.returncode or bench.returncode
     if argv[0] == "tramo":
         return subprocess.run([str(PYTHON), "-m", "tramo", *argv[1:]]).returncode

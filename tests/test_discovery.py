@@ -201,3 +201,15 @@ def test_plugins_are_listed_by_name_whatever_the_install_order(dists: FakeDistri
     dists.plugin("zeta", info_source("zeta"))
     dists.plugin("alpha", info_source("alpha"))
     assert [r.name for r in discover(allow=["zeta", "alpha"]).plugins] == ["alpha", "zeta"]
+
+
+def test_only_namespaced_modules_are_installed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import importlib.util as u; "
+            "print([n for n in ('core', 'plugins', 'tramo', 'tramo_tray_rest', 'tramo_shopify') "
+            "if u.find_spec(n) is not None])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=tmp_path)
+    assert out.stdout.strip() == "['tramo', 'tramo_tray_rest', 'tramo_shopify']"
