@@ -1,0 +1,125 @@
+"""Paging helpers: page numbers, offsets and cursors, each with a loop guard.
+
+A platform that repeats a cursor or a page forever must not hang a sync, so
+every helper remembers every token it has used (not only the previous one)
+and stops at ``max_pages``; either way it raises :class:`PagingError`. Pages
+of a page-number API whose total is known can be fetched concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator, Sequence
+from typing import Generic, TypeVar
+
+import attrs
+
+from tramo.errors import TransientError
+
+__all__ = ["Page", "PagingError", "cursor_pages", "gather_pages", "offset_pages", "page_numbers"]
+
+T = TypeVar("T")
+DEFAULT_MAX_PAGES = 10_000
+
+
+class PagingError(TransientError):
+    """The platform's paging looped or went on past the page limit."""
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    """One page: its items and the token of the next page (None at the end)."""
+
+    items: Sequence[T]
+    next: Hashable | None = None
+
+
+class _Guard:
+    def __init__(self, max_pages: int, what: str) -> None:
+        if max_pages < 1:
+            raise ValueError("max_pages must be at least 1")
+        self.max_pages = max_pages
+        self.what = what
+        self.seen: set[Hashable] = set()
+
+    def visit(self, token: Hashable) -> None:
+        if token in self.seen:
+            raise PagingError(f"{self.what} {token!r} came back a second time; the platform's "
+                              f"paging loops, so the read stops here")
+        if len(self.seen) >= self.max_pages:
+            raise PagingError(f"more than {self.max_pages} pages; raise max_pages if that is real")
+        self.seen.add(token)
+
+
+def cursor_pages(fetch: Callable[[Hashable | None], Page[T]], *,
+                 max_pages: int = DEFAULT_MAX_PAGES) -> Iterator[T]:
+    """Items of a cursor API: ``fetch(None)`` first, then ``fetch(page.next)`` until None."""
+    guard = _Guard(max_pages, "cursor")
+    token: Hashable | None = None
+    guard.visit(("first page",))
+    while True:
+        page = fetch(token)
+        yield from page.items
+        if page.next is None:
+            return
+        guard.visit(page.next)
+        token = page.next
+
+
+def page_numbers(fetch: Callable[[int], Page[T]], *, first: int = 1,
+                 max_pages: int = DEFAULT_MAX_PAGES) -> Iterator[T]:
+    """Items of a page-number API. ``fetch(n)`` returns a page whose ``next`` is n+1 or None.
+
+    An empty page also ends the read.
+    """
+    guard = _Guard(max_pages, "page")
+    number: Hashable | None = first
+    while number is not None:
+        guard.visit(number)
+        page = fetch(int(number))  # type: ignore[call-overload]
+        if not page.items:
+            return
+        yield from page.items
+        number = page.next
+
+
+def offset_pages(fetch: Callable[[int, int], Sequence[T]], *, limit: int,
+                 max_pages: int = DEFAULT_MAX_PAGES) -> Iterator[T]:
+    """Items of an offset/limit API; a page shorter than ``limit`` is the last."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    guard = _Guard(max_pages, "offset")
+    offset = 0
+    while True:
+        guard.visit(offset)
+        items = fetch(offset, limit)
+        yield from items
+        if len(items) < limit:
+            return
+        offset += limit
+
+
+async def gather_pages(fetch: Callable[[int], Awaitable[Sequence[T]]], pages: int, *,
+                       first: int = 1, concurrency: int = 4) -> AsyncIterator[T]:
+    """Items of pages ``first .. first+pages-1`` fetched at most ``concurrency`` at a time.
+
+    For page-number APIs that say how many pages there are: after the first
+    page, the rest need not wait for each other. Items come out in page order.
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(number: int) -> Sequence[T]:
+        async with limit:
+            return await fetch(number)
+
+    tasks = [asyncio.ensure_future(one(n)) for n in range(first, first + pages)]
+    try:
+        for task in tasks:
+            for item in await task:
+                yield item
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,89 @@
+"""Paging helpers: every item once, in order, and no loop runs forever."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Hashable
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tramo.paging import Page, PagingError, cursor_pages, gather_pages, offset_pages, page_numbers
+
+items_lists = st.lists(st.integers(), max_size=60)
+page_sizes = st.integers(1, 12)
+
+
+def chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+@given(items_lists, page_sizes)
+def test_page_numbers_yield_every_item_once_in_order(items: list[int], size: int) -> None:
+    pages = chunks(items, size)
+
+    def fetch(n: int) -> Page[int]:
+        return Page(pages[n - 1] if n <= len(pages) else [], n + 1 if n < len(pages) else None)
+
+    assert list(page_numbers(fetch)) == items
+
+
+@given(items_lists, page_sizes)
+def test_offsets_yield_every_item_once_in_order(items: list[int], size: int) -> None:
+    assert list(offset_pages(lambda offset, limit: items[offset:offset + limit], limit=size)) == items
+
+
+@given(items_lists, page_sizes)
+def test_cursors_yield_every_item_once_in_order(items: list[int], size: int) -> None:
+    pages = chunks(items, size) or [[]]
+
+    def fetch(token: Hashable | None) -> Page[int]:
+        index = 0 if token is None else int(str(token).removeprefix("c"))
+        return Page(pages[index], f"c{index + 1}" if index + 1 < len(pages) else None)
+
+    assert list(cursor_pages(fetch)) == items
+
+
+@given(st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1, max_size=30), st.integers(1, 50))
+def test_the_guard_stops_every_cursor_loop(tokens: list[str], max_pages: int) -> None:
+    """Whatever cursor sequence a platform sends, the read ends: at the end, a repeat, or the limit."""
+    calls = 0
+
+    def fetch(token: Hashable | None) -> Page[int]:
+        nonlocal calls
+        calls += 1
+        return Page([calls], tokens[(calls - 1) % len(tokens)])  # never says "no more"
+
+    with pytest.raises(PagingError):
+        list(cursor_pages(fetch, max_pages=max_pages))
+    assert calls <= min(max_pages, 5) + 1
+
+
+def test_a_page_number_api_that_repeats_a_page_is_stopped() -> None:
+    with pytest.raises(PagingError, match="second time"):
+        list(page_numbers(lambda n: Page([n], 1)))
+
+
+def test_the_page_limit_is_enforced() -> None:
+    with pytest.raises(PagingError, match="more than 3 pages"):
+        list(offset_pages(lambda offset, limit: [offset] * limit, limit=2, max_pages=3))
+
+
+def test_pages_are_fetched_concurrently_and_come_out_in_order() -> None:
+    running = 0
+    peak = 0
+
+    async def fetch(n: int) -> list[int]:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.001 * (10 - n))  # later pages answer first
+        running -= 1
+        return [n * 10, n * 10 + 1]
+
+    async def read() -> list[int]:
+        return [item async for item in gather_pages(fetch, 8, concurrency=3)]
+
+    assert asyncio.run(read()) == [v for n in range(1, 9) for v in (n * 10, n * 10 + 1)]
+    assert peak == 3
