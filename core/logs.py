@@ -1,35 +1,31 @@
-"""Per-connection loggers that never print the connection's secrets.
+"""Per-connection loggers that never print secrets or unmasked personal data.
 
-The adapter formats the message itself and replaces every secret value of
-its connection (longest first, so a secret that contains another is masked
-whole) before the record leaves, so no handler configuration of the host can
+The adapter formats the message itself and passes it, with any traceback,
+through its connection's :class:`tramo.redaction.RedactingFilter` (the
+connection's secret values, credential query parameters, CPF/CNPJ, e-mails,
+phones) before the record leaves, so no handler configuration of the host can
 leak them. Nothing global is installed: hosts load plugins in-process.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable, MutableMapping
 from typing import Any
 
-from tramo.secrets import MASK, Secret
+from tramo.redaction import RedactingFilter
+from tramo.secrets import Secret
 
-__all__ = ["ConnectionLogger", "redact"]
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of each secret value replaced by the mask."""
-    for value in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(value, MASK)
-    return text
+__all__ = ["ConnectionLogger"]
 
 
 class ConnectionLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
-    """A logger adapter bound to one connection; masks that connection's secrets."""
+    """A logger adapter bound to one connection."""
 
     def __init__(self, logger: logging.Logger, connection: str, secrets: Iterable[Secret]) -> None:
         super().__init__(logger, {"tramo_connection": connection})
-        self._secrets = tuple(s.reveal() for s in secrets)
+        self.redaction = RedactingFilter(secrets)
 
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
         kwargs.setdefault("extra", {}).update(self.extra or {})
@@ -39,16 +35,12 @@ class ConnectionLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
         if not self.isEnabledFor(level):
             return
         text = str(msg) % args if args else str(msg)
-        text = redact(text, self._secrets)
         exc_info = kwargs.pop("exc_info", None)
         if exc_info:
-            # Tracebacks carry exception texts; render and mask them here too.
             if exc_info is True:
-                import sys
                 exc_info = sys.exc_info()
             elif isinstance(exc_info, BaseException):
                 exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
-            formatted = logging.Formatter().formatException(exc_info)
-            text = f"{text}\n{redact(formatted, self._secrets)}"
-        msg, kwargs = self.process(text, kwargs)
+            text = f"{text}\n{logging.Formatter().formatException(exc_info)}"
+        msg, kwargs = self.process(self.redaction.clean(text), kwargs)
         self.logger.log(level, msg, **kwargs)

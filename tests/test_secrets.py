@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tramo
-from tramo.logs import redact
+from tramo.redaction import redact
 from tramo.secrets import MASK, Secret
 
 secret_values = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)),
@@ -93,3 +93,42 @@ class _Collect(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
 
+
+
+def test_credential_query_parameters_are_masked_in_urls() -> None:
+    from tramo.redaction import redact_url
+
+    url = "GET https://loja.test/web_api/orders?page=2&access_token=abc123&limit=50 200"
+    assert redact_url(url) == f"GET https://loja.test/web_api/orders?page=2&access_token={MASK}&limit=50 200"
+    assert redact_url("https://x.test/auth?refresh_token=zz#frag") == f"https://x.test/auth?refresh_token={MASK}#frag"
+
+
+def test_personal_data_is_masked_keeping_only_the_last_digits() -> None:
+    from tramo.redaction import mask_personal
+
+    text = "cliente 529.982.247-25 / 52998224725, cnpj 11.222.333/0001-81, ana.silva@exemplo.com.br, (11) 98765-4321"
+    masked = mask_personal(text)
+    for leaked in ("529.982", "52998224", "11.222.333", "ana.silva", "98765"):
+        assert leaked not in masked
+    assert "47-25" in masked and "-81" in masked and "4321" in masked
+
+
+def test_the_redacting_filter_cleans_records_from_any_logger() -> None:
+    from tramo.redaction import RedactingFilter
+
+    records: list[logging.LogRecord] = []
+    handler = _Collect(records)
+    handler.addFilter(RedactingFilter([Secret("S3!topsecret")]))
+    logger = logging.getLogger("httpx.test-redaction")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        logger.info("HTTP Request: GET %s", "https://x.test/p?access_token=tok987 key S3!topsecret")
+        try:
+            raise ValueError("cpf 529.982.247-25")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    text = "\n".join(handler.format(r) for r in records)
+    assert "tok987" not in text and "S3!topsecret" not in text and "529.982" not in text
