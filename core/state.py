@@ -8,6 +8,7 @@ own tables (bindings, checkpoints) to the same file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -54,6 +55,18 @@ class StateStore:
     def for_connection(self, namespace: str) -> ConnectionState:
         """The state of one connection."""
         return ConnectionState(self, namespace)
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One transaction across processes (``BEGIN IMMEDIATE``): read-modify-write safely."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
@@ -102,6 +115,10 @@ class ConnectionState:
             "SELECT key FROM kv WHERE namespace = ? AND key LIKE ? ESCAPE '\\' ORDER BY key",
             (self.namespace, pattern))
         return iter([row[0] for row in rows])
+
+    def atomic(self) -> contextlib.AbstractContextManager[None]:
+        """A transaction on the whole store (see :meth:`StateStore.atomic`)."""
+        return self._store.atomic()
 
     def __contains__(self, key: str) -> bool:
         return bool(self._store._execute(
