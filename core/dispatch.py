@@ -10,7 +10,7 @@ the read.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -18,7 +18,7 @@ import attrs
 from tramo import aio
 from tramo.capabilities import CapabilitySpec, Kind
 from tramo.errors import PluginContractError, TramoError, ValidationError
-from tramo.model import Held, Order, Outcome, StatusUpdate, WriteResult
+from tramo.model import Held, Order, StatusUpdate, WriteResult
 
 if TYPE_CHECKING:
     from tramo.connection import Connection
@@ -162,11 +162,3 @@ async def finish_read_async(connection: Connection, spec: CapabilitySpec,
     """Async iteration over a read's records, mapped; unmappable orders held."""
     async for record in aio.aiterate(result):
         yield _map_record(connection, spec, record)
-
-
-def outcome_counts(results: Sequence[WriteResult]) -> dict[Outcome, int]:
-    """How many results of each outcome (for summaries)."""
-    counts: dict[Outcome, int] = {}
-    for result in results:
-        counts[result.outcome] = counts.get(result.outcome, 0) + 1
-    return counts

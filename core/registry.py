@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
 import pluggy
@@ -27,6 +27,9 @@ from tramo.errors import (
     describe,
 )
 from tramo.plugin import PLUGIN_API_VERSION, PROJECT, PluginInfo
+
+if TYPE_CHECKING:
+    from tramo.connection import Connection
 
 __all__ = ["ENTRY_POINT_GROUP", "PluginRecord", "Registry", "discover"]
 
@@ -124,7 +127,7 @@ class Registry:
         return tuple(caller.spec.argnames)
 
     def connect(self, plugin: str, settings: Mapping[str, Any] | None = None,
-                **options: Any) -> Any:
+                **options: Any) -> Connection:
         """A :class:`tramo.Connection` of ``plugin`` with ``settings`` validated."""
         from tramo.connection import Connection
 
