@@ -34,25 +34,33 @@ class CapabilitySpec:
     kind: Kind
     payload: str | None = None
     item: type | tuple[type, ...] | None = None
+    local_id: str | None = None
     idempotent: bool = True
+
+    def local_id_of(self, item: object) -> str | None:
+        """The ERP's id of a write item, as the hook's results must name it."""
+        if self.local_id is None:
+            return item if isinstance(item, str) else None
+        value = getattr(item, self.local_id, None)
+        return value if isinstance(value, str) else None
 
 
 _SPECS = (
-    CapabilitySpec("send_products", Kind.WRITE, "products", m.Product),
+    CapabilitySpec("send_products", Kind.WRITE, "products", m.Product, local_id="code"),
     CapabilitySpec("receive_products", Kind.READ, "since", m.Product),
-    CapabilitySpec("map_categories", Kind.WRITE, "categories", m.Category),
-    CapabilitySpec("send_prices", Kind.WRITE, "prices", m.Price),
-    CapabilitySpec("send_stock", Kind.WRITE, "levels", m.StockLevel),
-    CapabilitySpec("reserve_stock", Kind.WRITE, "reservations", m.StockReservation),
-    CapabilitySpec("release_stock", Kind.WRITE, "reservations", m.StockReservation),
+    CapabilitySpec("map_categories", Kind.WRITE, "categories", m.Category, local_id="id"),
+    CapabilitySpec("send_prices", Kind.WRITE, "prices", m.Price, local_id="sku"),
+    CapabilitySpec("send_stock", Kind.WRITE, "levels", m.StockLevel, local_id="sku"),
+    CapabilitySpec("reserve_stock", Kind.WRITE, "reservations", m.StockReservation, local_id="id"),
+    CapabilitySpec("release_stock", Kind.WRITE, "reservations", m.StockReservation, local_id="id"),
     CapabilitySpec("receive_orders", Kind.READ, "since", m.Order),
     CapabilitySpec("get_orders", Kind.READ, "ids", m.Order),
     CapabilitySpec("acknowledge_orders", Kind.WRITE, "orders", str),
-    CapabilitySpec("sync_status", Kind.WRITE, "updates", m.StatusUpdate),
-    CapabilitySpec("send_invoice", Kind.WRITE, "invoices", m.Invoice),
-    CapabilitySpec("send_tracking", Kind.WRITE, "trackings", m.Tracking),
-    CapabilitySpec("send_cancellation", Kind.WRITE, "cancellations", m.Cancellation),
-    CapabilitySpec("mark_delivered", Kind.WRITE, "orders", m.Delivery),
+    CapabilitySpec("sync_status", Kind.WRITE, "updates", m.StatusUpdate, local_id="order_id"),
+    CapabilitySpec("send_invoice", Kind.WRITE, "invoices", m.Invoice, local_id="access_key"),
+    CapabilitySpec("send_tracking", Kind.WRITE, "trackings", m.Tracking, local_id="code"),
+    CapabilitySpec("send_cancellation", Kind.WRITE, "cancellations", m.Cancellation, local_id="order_id"),
+    CapabilitySpec("mark_delivered", Kind.WRITE, "orders", m.Delivery, local_id="order_id"),
     CapabilitySpec("parse_webhook", Kind.PARSE, "body", m.WebhookEvent),
     CapabilitySpec("list_order_statuses", Kind.LOOKUP, None, m.PlatformOption),
     CapabilitySpec("list_shipping_methods", Kind.LOOKUP, None, m.PlatformOption),

@@ -106,7 +106,7 @@ class Connection:
             impl = self.registry.implementation(self.plugin, "restrict_capabilities")
             found: Mapping[str, str] = {}
             if impl is not None:
-                found = aio.call_sync(impl.function, self._args(impl, {})) or {}
+                found = aio.call_sync(impl.function, self._args(tuple(impl.argnames), {})) or {}
                 if not isinstance(found, Mapping):
                     raise PluginContractError(self.plugin, "restrict_capabilities",
                                               f"returned {type(found).__name__}, not a mapping")
@@ -144,16 +144,16 @@ class Connection:
             self._plans[capability] = plan
         return plan
 
-    def _args(self, impl: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _args(self, accepts: tuple[str, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The arguments a hook implementation takes (it may take fewer than the spec)."""
         values = {"connection": self, **kwargs}
-        return {name: values[name] for name in impl.argnames if name in values}
+        return {name: values[name] for name in accepts if name in values}
 
     def _prepare(self, plan: _Plan, capability: str, kwargs: dict[str, Any]) -> Any:
         if len(kwargs) != len(plan.wanted) or any(k not in kwargs for k in plan.wanted):
             kwargs = _complete(capability, plan.wanted, kwargs)
         prepared = dispatch.prepare(self, plan.spec, kwargs)
-        values = {"connection": self, **prepared.kwargs}
-        return prepared, {name: values[name] for name in plan.accepts if name in values}
+        return prepared, self._args(plan.accepts, prepared.kwargs)
 
     # -- calling --------------------------------------------------------------
 
@@ -192,7 +192,7 @@ class Connection:
                 f"plugin {self.plugin!r} has no check_connection hook, so the connection "
                 f"cannot be verified before a sync",))
         try:
-            report = aio.call_sync(impl.function, self._args(impl, {}))
+            report = aio.call_sync(impl.function, self._args(tuple(impl.argnames), {}))
         except Exception as exc:
             return ConnectionReport(problems=(describe(exc),))
         if not isinstance(report, ConnectionReport):

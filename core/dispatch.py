@@ -39,14 +39,6 @@ class Prepared:
         return self.total == 0 or len(self.held) == self.total
 
 
-def _local_id(item: Any) -> str | None:
-    for attribute in ("id", "code", "sku", "order_id"):
-        value = getattr(item, attribute, None)
-        if isinstance(value, str):
-            return value
-    return item if isinstance(item, str) else None
-
-
 def prepare(connection: Connection, spec: CapabilitySpec, kwargs: dict[str, Any]) -> Prepared:
     """Check and map a write's items; hold the bad ones."""
     if spec.kind is not Kind.WRITE or spec.payload is None:
@@ -72,7 +64,7 @@ def prepare(connection: Connection, spec: CapabilitySpec, kwargs: dict[str, Any]
             except TramoError as exc:
                 error = exc
         if error is not None:
-            held[index] = WriteResult.held(_local_id(item), error)
+            held[index] = WriteResult.held(spec.local_id_of(item), error)
         else:
             send.append(item)
     return Prepared({**kwargs, spec.payload: send}, held, len(items))

@@ -45,6 +45,11 @@ class Setting:
     default: Any = None
     choices: tuple[str, ...] = ()
 
+    def __attrs_post_init__(self) -> None:
+        if self.secret and self.kind != "str":
+            raise ConfigurationError(
+                f"setting {self.name!r} is secret, so it is text (kind 'str'), not {self.kind!r}")
+
     def convert(self, value: Any) -> Any:
         """The value in this setting's kind, or ConfigurationError naming the setting."""
         shown = "***" if self.secret else repr(value)
@@ -78,7 +83,7 @@ class Setting:
                 raise TypeError(raw)
             return Decimal(str(raw))
         if self.secret and not isinstance(raw, str):
-            raise TypeError("a secret setting is text")
+            raise TypeError(raw)
         return raw if isinstance(raw, str) else str(raw)
 
 

@@ -127,7 +127,7 @@ def test_write_results_come_back_in_input_order_with_bad_items_held() -> None:
     levels: list[Any] = [StockLevel(sku="A", quantity=1), "not a level", StockLevel(sku="C", quantity=2)]
     results = registry.connect("p").call("send_stock", levels=levels)
     assert [r.outcome for r in results] == [Outcome.UPDATED, Outcome.HELD, Outcome.UPDATED]
-    assert [r.local_id for r in results] == ["A", "not a level", "C"]
+    assert [r.local_id for r in results] == ["A", None, "C"]  # a str has no SKU; the error names it
     assert isinstance(results[1].error, tramo.ValidationError)
     assert "send_stock.levels[1]" in str(results[1].error)
     assert log == ["p:A", "p:C"]
@@ -156,7 +156,7 @@ def test_status_updates_are_mapped_by_the_core_and_unmapped_ones_held() -> None:
         tramo.StatusUpdate(order_id="2", status=tramo.OrderStatus.CANCELLED),
     ])
     assert seen == [("1", "12")]
-    assert results[1].outcome is Outcome.HELD
+    assert results[1].outcome is Outcome.HELD and results[1].local_id == "2"
     assert isinstance(results[1].error, tramo.MappingError)
     assert "cancelled" in str(results[1].error)
 

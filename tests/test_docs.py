@@ -64,3 +64,14 @@ def test_the_readme_quickstart_has_the_main_and_the_test_command() -> None:
     assert "python3 run.py test" in readme
     ci = (ROOT / ".ci" / "run").read_text("utf-8")
     assert "run.py test" in ci
+
+
+def test_each_write_names_a_local_id_its_items_really_have() -> None:
+    import attrs
+
+    from tramo.capabilities import Kind
+
+    for name, spec in CAPABILITIES.items():
+        if spec.kind is not Kind.WRITE or spec.item is str:
+            continue
+        assert spec.local_id in attrs.fields_dict(spec.item), name  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ def plugin_with_token() -> SimpleNamespace:
         return tramo.PluginInfo(name="p", platform="x", modality="y", settings=(
             tramo.Setting(name="token", secret=True),
             tramo.Setting(name="retries", kind="int", required=False, default=3),
-            tramo.Setting(name="pin", kind="int", secret=True, required=False)))
+            tramo.Setting(name="pin", secret=True, required=False, choices=("0000", "9999"))))
     return SimpleNamespace(plugin_info=tramo.hookimpl(plugin_info))
 
 
@@ -79,6 +79,11 @@ def test_a_bad_secret_setting_is_refused_without_showing_it() -> None:
     with pytest.raises(tramo.ConfigurationError) as caught:
         registry.connect("p", {"token": "t", "retries": "many"})
     assert "'many'" in str(caught.value)
+
+
+def test_a_secret_setting_is_always_text() -> None:
+    with pytest.raises(tramo.ConfigurationError, match="secret"):
+        tramo.Setting(name="pin", kind="int", secret=True)
 
 
 def test_redaction_masks_the_longest_secret_whole() -> None:
