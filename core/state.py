@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -45,9 +46,21 @@ class StateStore:
             str(self.path) if self.path else ":memory:",
             check_same_thread=False, isolation_level=None, timeout=30.0,
         )
-        if self.path is not None:
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
+        self._setup()
+
+    def _setup(self, attempts: int = 100) -> None:
+        """WAL mode and the schema. Switching to WAL takes a lock that SQLite's busy
+        timeout does not wait for, so processes opening a new file together retry."""
+        for attempt in range(attempts):
+            try:
+                if self.path is not None:
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute(_SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.01 + 0.01 * attempt)
 
     def __repr__(self) -> str:
         return f"StateStore({str(self.path) if self.path else ':memory:'})"

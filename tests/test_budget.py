@@ -73,6 +73,7 @@ def _spend(path: str, count: int) -> None:
 def test_processes_on_the_same_store_share_one_budget(tmp_path: Path) -> None:
     path = str(tmp_path / "state.sqlite3")
     context = multiprocessing.get_context("spawn")
+    # Both open the new file at the same moment: setting it up must not race.
     workers = [context.Process(target=_spend, args=(path, 20)) for _ in range(2)]
     for worker in workers:
         worker.start()
