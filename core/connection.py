@@ -8,17 +8,18 @@ goes to this connection's plugin only, never to the others.
 from __future__ import annotations
 
 import logging
-from typing import NamedTuple
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 import httpx
 
 from tramo import aio, dispatch
+from tramo.budget import Budget, Window
 from tramo.capabilities import PLUMBING, CapabilitySpec, Kind, spec_for
 from tramo.errors import CapabilityNotSupported, ConfigurationError, PluginContractError, describe
+from tramo.http import HttpOptions, async_http_client, http_client
 from tramo.logs import ConnectionLogger
 from tramo.mapping import Mappings
 from tramo.model import ConnectionReport
@@ -34,6 +35,8 @@ __all__ = ["DEFAULT_TIMEZONE", "Connection"]
 #: Tray and most Brazilian platforms send naive local times; this is where they are.
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
 
+_T = TypeVar("_T")
+
 
 class Connection:
     """One store (or account) reached through one plugin.
@@ -46,11 +49,19 @@ class Connection:
         (a :class:`tramo.Mappings` or plain tables).
     :param state: the state store (default: in memory for this process).
     :param timezone: the store's timezone, for platforms that send naive times.
+    :param http: timeouts, limits, retry policy and proxy of its HTTP clients.
+    :param store_key: which store of the platform this is; connections with
+        the same platform and store key share rate budgets (give a store's
+        REST and SOAP connections the same key). Default: the connection's name.
+    :param on_wait: told (seconds, reason) before any wait on a rate budget or
+        a retry, so a host can show it; default: logged at INFO.
     """
 
     def __init__(self, registry: Registry, plugin: str, settings: Mapping[str, Any],
                  *, name: str | None = None, mappings: Mappings | Mapping[str, Any] | None = None,
-                 state: StateStore | None = None, timezone: str = DEFAULT_TIMEZONE) -> None:
+                 state: StateStore | None = None, timezone: str = DEFAULT_TIMEZONE,
+                 http: HttpOptions | None = None, store_key: str | None = None,
+                 on_wait: Callable[[float, str], Any] | None = None) -> None:
         record = registry.available(plugin)
         assert record.info is not None
         self.registry = registry
@@ -59,38 +70,97 @@ class Connection:
         self.name = name or plugin
         self.settings: Mapping[str, Any] = MappingProxyType(record.info.validate_settings(settings))
         self.mappings = mappings if isinstance(mappings, Mappings) else Mappings.from_config(mappings)
-        self.state: ConnectionState = (state or StateStore()).for_connection(self.name)
+        self._store = state or StateStore()
+        self.state: ConnectionState = self._store.for_connection(self.name)
+        self.http_options = http or HttpOptions()
+        self.store_key = store_key or self.name
         try:
             self.timezone = ZoneInfo(timezone)
         except Exception:
             raise ConfigurationError(f"unknown timezone {timezone!r}") from None
         secrets = [v for v in self.settings.values() if isinstance(v, Secret)]
         self.log = ConnectionLogger(logging.getLogger(f"tramo.plugin.{plugin}"), self.name, secrets)
+        self.on_wait = on_wait or (lambda seconds, reason: self.log.info(reason))
         self._restrictions: dict[str, str] | None = None
-        self._http: httpx.Client | None = None
         self._plans: dict[str, _Plan] = {}
+        self._budgets: dict[str, Budget] = {}
+        self._resources: dict[str, Any] = {}
+        self._clients: list[httpx.Client | httpx.AsyncClient] = []
 
     def __repr__(self) -> str:
         return f"Connection(name={self.name!r}, plugin={self.plugin!r})"
 
     # -- resources ------------------------------------------------------------
 
-    @property
-    def http(self) -> httpx.Client:
-        """The shared HTTP client: TLS verified, explicit timeouts and limits."""
-        if self._http is None:
-            self._http = httpx.Client(
-                verify=True,
-                timeout=httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0),
-                limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
-                follow_redirects=False,
-            )
-        return self._http
+    def budget(self, name: str, windows: Sequence[Window]) -> Budget:
+        """The store's rate budget ``name``, shared by every connection and process on it."""
+        budget = self._budgets.get(name)
+        if budget is None:
+            shared = self._store.for_connection(f"store:{self.info.platform}:{self.store_key}")
+            budget = self._budgets[name] = Budget(shared, name, windows, on_wait=self.on_wait)
+        return budget
+
+    def http_client(self, base_url: str = "", *, headers: Mapping[str, str] | None = None,
+                    budget: Budget | None = None, idempotency_header: str | None = None,
+                    on_response: Callable[[httpx.Response], Any] | None = None) -> httpx.Client:
+        """A new HTTP client with the core's retries, budget waits and URL checks.
+
+        :param budget: drawn from before every try (see :meth:`budget`).
+        :param idempotency_header: the header by which the platform recognises a
+            repeated write; a request carrying it may be retried.
+        :param on_response: sees every answer first (to feed a budget what the
+            platform reports about its limits).
+        Closed with the connection.
+        """
+        client = http_client(self.http_options, base_url=base_url, headers=headers, budget=budget,
+                             idempotency_header=idempotency_header, on_response=on_response,
+                             on_wait=self.on_wait)
+        self._clients.append(client)
+        return client
+
+    def async_http_client(self, base_url: str = "", *, headers: Mapping[str, str] | None = None,
+                          budget: Budget | None = None, idempotency_header: str | None = None,
+                          on_response: Callable[[httpx.Response], Any] | None = None
+                          ) -> httpx.AsyncClient:
+        """:meth:`http_client` for async hooks (use it from one event loop)."""
+        client = async_http_client(self.http_options, base_url=base_url, headers=headers,
+                                   budget=budget, idempotency_header=idempotency_header,
+                                   on_response=on_response, on_wait=self.on_wait)
+        self._clients.append(client)
+        return client
+
+    def resource(self, key: str, factory: Callable[[], _T]) -> _T:
+        """What ``factory`` makes, made once per connection (a plugin's API client, say)."""
+        if key not in self._resources:
+            self._resources[key] = factory()
+        return self._resources[key]  # type: ignore[no-any-return]
 
     def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
-            self._http = None
+        """Close every client and resource the connection made."""
+        resources, self._resources = list(self._resources.values()), {}
+        clients, self._clients = self._clients, []
+        for thing in [*resources, *clients]:
+            try:
+                if isinstance(thing, httpx.AsyncClient) or (
+                        not hasattr(thing, "close") and hasattr(thing, "aclose")):
+                    aio.call_sync(thing.aclose, {})
+                elif hasattr(thing, "close"):
+                    thing.close()
+            except Exception as exc:  # closing must not hide the host's own error
+                self.log.debug("closing %s failed: %s", type(thing).__name__, describe(exc))
+
+    async def aclose(self) -> None:
+        """:meth:`close` for async hosts: async clients close on the running loop."""
+        for thing in [*self._resources.values(), *self._clients]:
+            if isinstance(thing, httpx.AsyncClient) or (
+                    not hasattr(thing, "close") and hasattr(thing, "aclose")):
+                try:
+                    await thing.aclose()
+                except Exception as exc:
+                    self.log.debug("closing %s failed: %s", type(thing).__name__, describe(exc))
+        self._clients = [c for c in self._clients if not isinstance(c, httpx.AsyncClient)]
+        self._resources = {k: v for k, v in self._resources.items() if hasattr(v, "close")}
+        self.close()
 
     def __enter__(self) -> Connection:
         return self

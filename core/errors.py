@@ -17,10 +17,12 @@ __all__ = [
     "ConfigurationError",
     "IncompatiblePluginError",
     "MappingError",
+    "OutcomeUnknownError",
     "PlatformError",
     "PluginContractError",
     "PluginLoadError",
     "RateLimitedError",
+    "RetriesExhaustedError",
     "TramoError",
     "TransientError",
     "ValidationError",
@@ -102,6 +104,37 @@ class RateLimitedError(TransientError):
             message = f"{message} (retry after {retry_after:g} s)"
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class RetriesExhaustedError(TransientError):
+    """A call failed every try the retry policy allowed; the next run may fare better.
+
+    :ivar attempts: how many times the call was made.
+    :ivar status: the last HTTP status, or None when the last try got no answer.
+    """
+
+    def __init__(self, message: str, attempts: int, status: int | None = None) -> None:
+        super().__init__(f"{message} (after {attempts} tries)")
+        self.attempts = attempts
+        self.status = status
+
+
+class OutcomeUnknownError(TramoError):
+    """A write may or may not have reached the platform, so it was not sent again.
+
+    Raised for a write that is unsafe to repeat (no idempotent method, no
+    idempotency key) when the platform gave no usable answer: a timeout after
+    the request left, a dropped connection, a 5xx. Whoever holds it must check
+    the platform before trying again; it is never reported as done.
+
+    :ivar status: the HTTP status, or None when there was no answer.
+    :ivar response: the platform's answer when there was one (for its error body).
+    """
+
+    def __init__(self, message: str, status: int | None = None, response: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.response = response
 
 
 class PlatformError(TramoError):

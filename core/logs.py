@@ -4,7 +4,8 @@ The adapter formats the message itself and passes it, with any traceback,
 through its connection's :class:`tramo.redaction.RedactingFilter` (the
 connection's secret values, credential query parameters, CPF/CNPJ, e-mails,
 phones) before the record leaves, so no handler configuration of the host can
-leak them. Nothing global is installed: hosts load plugins in-process.
+leak them. The one process-wide addition is :mod:`tramo.http`'s filter on
+httpx's own logger, which logs full URLs (credential parameters masked).
 """
 
 from __future__ import annotations

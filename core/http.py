@@ -1,0 +1,332 @@
+"""HTTP for plugins: httpx clients that retry safely and wait on rate budgets.
+
+A plugin asks its connection for a client (``connection.http_client(...)``)
+and uses it as any httpx client. Underneath, a :class:`RetryingTransport`
+(or its async twin):
+
+- refuses plain ``http://`` except to loopback, and never turns TLS checks off;
+- waits on the store's rate :class:`~tramo.budget.Budget` before every try;
+- retries connection failures, timeouts, 5xx and 429 with full-jitter
+  backoff, honouring Retry-After (seconds or an HTTP date) up to a cap;
+- sends a write again only when that is safe: the method is idempotent, the
+  request carries the idempotency key the platform honours, or the platform
+  certainly did not act on it (the connection never opened, or a 429);
+- ends in a typed error: :class:`~tramo.errors.RateLimitedError`,
+  :class:`~tramo.errors.RetriesExhaustedError` or
+  :class:`~tramo.errors.OutcomeUnknownError`.
+
+Per request, ``extensions={"tramo.idempotent": True}`` marks a POST that is
+safe to repeat (a query sent as POST) and ``False`` a PUT that is not (one
+that adds to a counter); ``{"tramo.cost": 2}`` draws more from the budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ipaddress
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import attrs
+import httpx
+
+from tramo.budget import Budget
+from tramo.errors import (
+    ConfigurationError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    RetriesExhaustedError,
+)
+from tramo.redaction import RedactingFilter, redact_url
+
+__all__ = [
+    "COST",
+    "IDEMPOTENT",
+    "AsyncRetryingTransport",
+    "HttpOptions",
+    "RetryPolicy",
+    "RetryingTransport",
+    "async_http_client",
+    "check_url",
+    "http_client",
+    "is_loopback",
+    "parse_retry_after",
+]
+
+#: request extension: True or False overrides the method's idempotency
+IDEMPOTENT = "tramo.idempotent"
+#: request extension: how many budget tokens the request costs (default 1)
+COST = "tramo.cost"
+
+#: methods that RFC 9110 defines as idempotent
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+
+#: failures that happen before a request leaves: repeating it cannot duplicate anything
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+# httpx logs every request with its full URL at INFO; credential parameters go.
+logging.getLogger("httpx").addFilter(RedactingFilter(personal=False))
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How often and how patiently a call is tried.
+
+    :param attempts: tries in all, the first included.
+    :param backoff: the first backoff's ceiling in seconds; it doubles per try.
+    :param max_backoff: the ceiling of any backoff.
+    :param max_retry_after: the longest Retry-After waited here; a longer one
+        goes up as :class:`RateLimitedError` so the host can schedule the wait.
+    :param statuses: answers worth another try.
+    """
+
+    attempts: int = attrs.field(default=4, validator=attrs.validators.ge(1))
+    backoff: float = 0.5
+    max_backoff: float = 30.0
+    max_retry_after: float = 120.0
+    statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+
+    def backoff_for(self, retry: int, rng: random.Random) -> float:
+        """Full jitter: anywhere from 0 to the exponential ceiling, so clients spread out."""
+        return rng.uniform(0.0, min(self.max_backoff, self.backoff * 2.0 ** retry))
+
+
+@attrs.frozen
+class HttpOptions:
+    """What a host may tune on every HTTP client of a connection."""
+
+    timeout: httpx.Timeout = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
+    limits: httpx.Limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
+    retry: RetryPolicy = RetryPolicy()
+    #: an explicit proxy URL; environment proxy variables are not read
+    proxy: str | None = None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: httpx.URL | str) -> None:
+    """Refuse what is not HTTPS, unless it stays on this machine."""
+    url = httpx.URL(url)
+    if url.scheme == "https" or (url.scheme == "http" and is_loopback(url.host)):
+        return
+    if url.scheme == "http":
+        raise ConfigurationError(
+            f"plain http to {url.host!r} refused: use https (plain http is allowed to loopback only)")
+    raise ConfigurationError(f"unsupported URL scheme {url.scheme!r} for {redact_url(str(url))}")
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds a Retry-After asks for: delay seconds (decimals accepted) or an HTTP date."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return None
+    return max(0.0, seconds)
+
+
+class _Decider:
+    """The retry rules, shared by the sync and async transports."""
+
+    def __init__(self, policy: RetryPolicy, idempotency_header: str | None,
+                 on_wait: Callable[[float, str], Any] | None, rng: random.Random) -> None:
+        self.policy = policy
+        self.idempotency_header = idempotency_header
+        self.on_wait = on_wait
+        self.rng = rng
+
+    def replayable(self, request: httpx.Request) -> bool:
+        """Safe to send twice: the request says so, or its method, or its idempotency key."""
+        explicit = request.extensions.get(IDEMPOTENT)
+        if explicit is not None:
+            return bool(explicit)
+        if request.method in IDEMPOTENT_METHODS:
+            return True
+        return self.idempotency_header is not None and self.idempotency_header in request.headers
+
+    @staticmethod
+    def label(request: httpx.Request) -> str:
+        return f"{request.method} {redact_url(str(request.url.copy_with(fragment=None)))}"
+
+    def after_error(self, request: httpx.Request, exc: httpx.TransportError, tries: int) -> float:
+        """The wait before the next try after ``exc``, or the error to raise."""
+        what = f"{self.label(request)}: {type(exc).__name__}"
+        if not isinstance(exc, _NOT_SENT) and not self.replayable(request):
+            raise OutcomeUnknownError(
+                f"{what}; the request may have reached the platform, and it is not safe to "
+                f"send again (no idempotent method or idempotency key)") from exc
+        if isinstance(exc, httpx.UnsupportedProtocol):
+            raise ConfigurationError(f"{what}: {exc}") from None
+        if tries >= self.policy.attempts:
+            raise RetriesExhaustedError(what, tries) from exc
+        return self._announce(self.policy.backoff_for(tries - 1, self.rng), what)
+
+    def after_response(self, request: httpx.Request, response: httpx.Response, tries: int) -> float | None:
+        """None to hand ``response`` over; else the wait before the next try (or an error)."""
+        status = response.status_code
+        if status not in self.policy.statuses:
+            return None
+        what = f"{self.label(request)}: HTTP {status}"
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if status == 429:
+            # A 429 is a refusal: the platform did not act, so even a POST may go again.
+            if retry_after is not None and retry_after > self.policy.max_retry_after:
+                raise RateLimitedError(f"{what}: the platform asks for a long pause", retry_after)
+            if tries >= self.policy.attempts:
+                raise RateLimitedError(f"{what} (after {tries} tries)", retry_after)
+        else:
+            if not self.replayable(request):
+                raise OutcomeUnknownError(
+                    f"{what}; the platform may have applied it, and it is not safe to send again",
+                    status=status, response=response)
+            if tries >= self.policy.attempts:
+                raise RetriesExhaustedError(what, tries, status)
+            if retry_after is not None and retry_after > self.policy.max_retry_after:
+                raise RetriesExhaustedError(f"{what}, asked to wait {retry_after:g} s", tries, status)
+        wait = retry_after if retry_after is not None else self.policy.backoff_for(tries - 1, self.rng)
+        return self._announce(wait, what)
+
+    def _announce(self, wait: float, what: str) -> float:
+        if self.on_wait is not None:
+            self.on_wait(wait, f"{what}; trying again in {wait:.2f} s")
+        return wait
+
+
+def _cost(request: httpx.Request) -> float:
+    return float(request.extensions.get(COST, 1.0))
+
+
+class RetryingTransport(httpx.BaseTransport):
+    """Wraps a transport with the budget wait, the retry rules and the URL check."""
+
+    def __init__(self, inner: httpx.BaseTransport, policy: RetryPolicy = RetryPolicy(), *,
+                 budget: Budget | None = None, idempotency_header: str | None = None,
+                 on_response: Callable[[httpx.Response], Any] | None = None,
+                 on_wait: Callable[[float, str], Any] | None = None,
+                 sleep: Callable[[float], Any] = time.sleep, rng: random.Random | None = None) -> None:
+        self.inner = inner
+        self.budget = budget
+        self.on_response = on_response
+        self.sleep = sleep
+        self.decide = _Decider(policy, idempotency_header, on_wait, rng or random.Random())
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        check_url(request.url)
+        request.read()  # the body must be replayable
+        tries = 0
+        while True:
+            tries += 1
+            if self.budget is not None:
+                self.budget.acquire(_cost(request))
+            try:
+                response = self.inner.handle_request(request)
+            except httpx.TransportError as exc:
+                wait = self.decide.after_error(request, exc, tries)
+            else:
+                if self.on_response is not None:
+                    self.on_response(response)
+                if response.status_code in self.decide.policy.statuses:
+                    response.read()  # a short error body; frees the connection for the next try
+                decided = self.decide.after_response(request, response, tries)
+                if decided is None:
+                    return response
+                wait = decided
+            self.sleep(wait)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class AsyncRetryingTransport(httpx.AsyncBaseTransport):
+    """:class:`RetryingTransport` for ``httpx.AsyncClient``."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, policy: RetryPolicy = RetryPolicy(), *,
+                 budget: Budget | None = None, idempotency_header: str | None = None,
+                 on_response: Callable[[httpx.Response], Any] | None = None,
+                 on_wait: Callable[[float, str], Any] | None = None,
+                 rng: random.Random | None = None) -> None:
+        self.inner = inner
+        self.budget = budget
+        self.on_response = on_response
+        self.decide = _Decider(policy, idempotency_header, on_wait, rng or random.Random())
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        check_url(request.url)
+        await request.aread()
+        tries = 0
+        while True:
+            tries += 1
+            if self.budget is not None:
+                await self.budget.aacquire(_cost(request))
+            try:
+                response = await self.inner.handle_async_request(request)
+            except httpx.TransportError as exc:
+                wait = self.decide.after_error(request, exc, tries)
+            else:
+                if self.on_response is not None:
+                    self.on_response(response)
+                if response.status_code in self.decide.policy.statuses:
+                    await response.aread()
+                decided = self.decide.after_response(request, response, tries)
+                if decided is None:
+                    return response
+                wait = decided
+            await asyncio.sleep(wait)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def http_client(options: HttpOptions = HttpOptions(), *, base_url: str = "",
+                headers: Mapping[str, str] | None = None, budget: Budget | None = None,
+                idempotency_header: str | None = None,
+                on_response: Callable[[httpx.Response], Any] | None = None,
+                on_wait: Callable[[float, str], Any] | None = None) -> httpx.Client:
+    """An ``httpx.Client`` whose every request goes through a :class:`RetryingTransport`."""
+    if base_url:
+        check_url(base_url)
+    inner = httpx.HTTPTransport(verify=True, limits=options.limits, proxy=options.proxy)
+    transport = RetryingTransport(inner, options.retry, budget=budget,
+                                  idempotency_header=idempotency_header,
+                                  on_response=on_response, on_wait=on_wait)
+    return httpx.Client(base_url=base_url, headers=headers, timeout=options.timeout,
+                        transport=transport, follow_redirects=False, trust_env=False)
+
+
+def async_http_client(options: HttpOptions = HttpOptions(), *, base_url: str = "",
+                      headers: Mapping[str, str] | None = None, budget: Budget | None = None,
+                      idempotency_header: str | None = None,
+                      on_response: Callable[[httpx.Response], Any] | None = None,
+                      on_wait: Callable[[float, str], Any] | None = None) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` whose every request goes through an :class:`AsyncRetryingTransport`."""
+    if base_url:
+        check_url(base_url)
+    inner = httpx.AsyncHTTPTransport(verify=True, limits=options.limits, proxy=options.proxy)
+    transport = AsyncRetryingTransport(inner, options.retry, budget=budget,
+                                       idempotency_header=idempotency_header,
+                                       on_response=on_response, on_wait=on_wait)
+    return httpx.AsyncClient(base_url=base_url, headers=headers, timeout=options.timeout,
+                             transport=transport, follow_redirects=False, trust_env=False)

@@ -1,0 +1,328 @@
+"""The core's HTTP clients against a real loopback server with injected faults."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from werkzeug.routing import Map, Rule
+
+import tramo
+from tramo.budget import Window
+from tramo.errors import (
+    ConfigurationError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    RetriesExhaustedError,
+)
+from tramo.http import (
+    COST,
+    IDEMPOTENT,
+    HttpOptions,
+    RetryPolicy,
+    async_http_client,
+    check_url,
+    http_client,
+    parse_retry_after,
+)
+from tramo.sandbox import Fault, HttpSandbox, Knobs, Request, Response, json_response
+from tramo.state import StateStore
+
+FAST = HttpOptions(
+    timeout=httpx.Timeout(1.0, read=0.15),
+    retry=RetryPolicy(attempts=4, backoff=0.002, max_backoff=0.01, max_retry_after=0.5),
+)
+
+
+class ItemsSandbox(HttpSandbox):
+    """A tiny platform: items to list and create; it counts what it applied."""
+
+    plugin = "items"
+    url_map = Map([Rule("/items", endpoint="items"), Rule("/items/<int:ident>", endpoint="item")])
+
+    def fresh_data(self) -> dict[str, Any]:
+        return {"items": [], "applied": 0}
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return {"url": self.url}
+
+    def on_items(self, request: Request) -> Response:
+        with self.lock:
+            if request.method == "POST":
+                self.data["applied"] += 1
+                item = {"id": len(self.data["items"]) + 1, **(request.get_json() or {})}
+                self.data["items"].append(item)
+                return json_response(item, 201)
+            return json_response({"items": self.data["items"]})
+
+    def on_item(self, request: Request, ident: int) -> Response:
+        with self.lock:
+            self.data["applied"] += 1
+            return json_response({"id": ident, **(request.get_json() or {})})
+
+
+@pytest.fixture(scope="module")
+def platform() -> Iterator[ItemsSandbox]:
+    with ItemsSandbox(Knobs(hang=0.3)) as running:
+        yield running
+
+
+@pytest.fixture
+def sandbox(platform: ItemsSandbox) -> ItemsSandbox:
+    platform.reset()
+    return platform
+
+
+def client(sandbox: ItemsSandbox, **kwargs: Any) -> httpx.Client:
+    return http_client(FAST, base_url=sandbox.url, **kwargs)
+
+
+# -- URL rules and Retry-After -------------------------------------------------
+
+@pytest.mark.parametrize("url", ["https://api.example.com/x", "http://127.0.0.1:8080/x",
+                                 "http://localhost/x", "http://[::1]:9/x", "http://127.9.9.9/"])
+def test_https_anywhere_and_plain_http_to_loopback_are_allowed(url: str) -> None:
+    check_url(url)
+
+
+@given(st.ip_addresses(v=4).filter(lambda ip: not ip.is_loopback))
+def test_plain_http_off_loopback_is_refused(ip: Any) -> None:
+    with pytest.raises(ConfigurationError, match="plain http"):
+        check_url(f"http://{ip}/web_api/products")
+
+
+def test_plain_http_to_a_host_name_is_refused_before_any_request() -> None:
+    with pytest.raises(ConfigurationError, match="plain http to 'api.example.com'"):
+        http_client(base_url="http://api.example.com")
+    with http_client() as plain, pytest.raises(ConfigurationError):
+        plain.get("http://10.0.0.1/x")
+
+
+@given(st.floats(min_value=0, max_value=10**6, allow_nan=False))
+def test_retry_after_in_seconds_reads_back(seconds: float) -> None:
+    assert parse_retry_after(f"{seconds:.3f}") == pytest.approx(seconds, abs=1e-3)
+
+
+@given(st.integers(min_value=0, max_value=86400 * 30))
+def test_retry_after_as_an_http_date_is_the_time_until_then(delta: int) -> None:
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+    header = format_datetime(now + timedelta(seconds=delta), usegmt=True)
+    assert parse_retry_after(header, now) == delta
+
+
+def test_a_past_date_means_no_wait_and_garbage_means_unknown() -> None:
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0
+    assert parse_retry_after("soon") is None and parse_retry_after("") is None
+    assert parse_retry_after("nan") is None and parse_retry_after(None) is None
+
+
+# -- retries ----------------------------------------------------------------------
+
+def test_a_read_is_retried_through_a_server_error(sandbox: ItemsSandbox) -> None:
+    sandbox.inject(Fault.SERVER_ERROR)
+    sandbox.inject(Fault.DROPPED)
+    with client(sandbox) as http:
+        assert http.get("/items").json() == {"items": []}
+    assert [c.fault for c in sandbox.calls] == [Fault.SERVER_ERROR, Fault.DROPPED, None]
+
+
+def test_retry_after_is_honoured_and_the_wait_is_announced(sandbox: ItemsSandbox) -> None:
+    sandbox.configure(retry_after=0.05)
+    sandbox.inject(Fault.RATE_LIMITED)
+    waits: list[tuple[float, str]] = []
+    with client(sandbox, on_wait=lambda s, why: waits.append((s, why))) as http:
+        assert http.get("/items").status_code == 200
+    assert waits[0][0] == pytest.approx(0.05) and "HTTP 429" in waits[0][1]
+
+
+def test_a_retry_after_beyond_the_cap_goes_up_to_the_host(sandbox: ItemsSandbox) -> None:
+    sandbox.configure(retry_after=3600)
+    sandbox.inject(Fault.RATE_LIMITED)
+    with client(sandbox) as http, pytest.raises(RateLimitedError) as caught:
+        http.get("/items")
+    assert caught.value.retry_after == 3600 and len(sandbox.calls) == 1
+
+
+def test_retries_end_in_a_typed_error(sandbox: ItemsSandbox) -> None:
+    sandbox.inject(Fault.SERVER_ERROR, times=10)
+    with client(sandbox) as http, pytest.raises(RetriesExhaustedError) as caught:
+        http.get("/items")
+    assert caught.value.attempts == 4 and caught.value.status == 503
+    assert len(sandbox.calls) == 4
+
+
+def test_a_hung_read_times_out_and_is_tried_again(sandbox: ItemsSandbox) -> None:
+    sandbox.inject(Fault.TIMEOUT)
+    with client(sandbox) as http:
+        assert http.get("/items").status_code == 200
+
+
+def test_a_write_without_a_key_is_not_repeated_after_a_server_error(sandbox: ItemsSandbox) -> None:
+    sandbox.inject(Fault.SERVER_ERROR)
+    with client(sandbox) as http, pytest.raises(OutcomeUnknownError) as caught:
+        http.post("/items", json={"name": "x"})
+    assert caught.value.status == 503 and caught.value.response.json()["error"]
+    assert len(sandbox.calls) == 1
+
+
+def test_a_write_with_the_platform_s_idempotency_key_is_retried(sandbox: ItemsSandbox) -> None:
+    sandbox.inject(Fault.SERVER_ERROR)
+    with client(sandbox, idempotency_header="Idempotency-Key") as http:
+        response = http.post("/items", json={"name": "x"}, headers={"Idempotency-Key": "k1"})
+    assert response.status_code == 201 and sandbox.data["applied"] == 1
+
+
+def test_a_refused_write_429_is_sent_again(sandbox: ItemsSandbox) -> None:
+    sandbox.configure(retry_after=0.01)
+    sandbox.inject(Fault.RATE_LIMITED)
+    with client(sandbox) as http:
+        assert http.post("/items", json={"name": "x"}).status_code == 201
+    assert sandbox.data["applied"] == 1
+
+
+def test_a_request_can_declare_itself_safe_or_unsafe(sandbox: ItemsSandbox) -> None:
+    sandbox.inject(Fault.SERVER_ERROR)
+    with client(sandbox) as http:
+        assert http.post("/items", json={}, extensions={IDEMPOTENT: True}).status_code == 201
+        sandbox.inject(Fault.SERVER_ERROR)
+        with pytest.raises(OutcomeUnknownError):
+            http.put("/items/1", json={"add": 1}, extensions={IDEMPOTENT: False})
+
+
+def test_a_write_whose_connection_never_opened_is_tried_again() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again when the block ends: nobody listens
+    with http_client(FAST, base_url=f"http://127.0.0.1:{port}") as http:
+        with pytest.raises(RetriesExhaustedError) as caught:
+            http.post("/items", json={})
+    assert caught.value.attempts == 4 and caught.value.status is None
+
+
+SEND_FAULTS = st.lists(st.sampled_from([Fault.RATE_LIMITED, Fault.SERVER_ERROR, Fault.DROPPED,
+                                        Fault.TIMEOUT, Fault.MALFORMED]), max_size=4)
+
+
+@settings(max_examples=15)  # each hung call costs a read timeout
+@given(faults=SEND_FAULTS)
+def test_a_write_without_a_key_is_sent_again_only_after_a_refusal(platform: ItemsSandbox,
+                                                                   faults: list[Fault]) -> None:
+    """Whatever goes wrong, the platform applies it at most once, and the
+    request is only repeated after a 429, where the platform did not act."""
+    platform.reset()
+    platform.configure(retry_after=0.001)
+    for fault in faults:
+        platform.inject(fault)
+    with client(platform) as http:
+        try:
+            http.post("/items", json={"name": "once"})
+        except (OutcomeUnknownError, RateLimitedError, RetriesExhaustedError):
+            pass
+    assert platform.settle()
+    assert platform.data["applied"] <= 1
+    calls = list(platform.calls)
+    for earlier in calls[:-1]:
+        assert earlier.fault is Fault.RATE_LIMITED
+
+
+@settings(max_examples=15)
+@given(faults=st.lists(st.sampled_from([Fault.RATE_LIMITED, Fault.SERVER_ERROR, Fault.DROPPED,
+                                        Fault.TIMEOUT]), max_size=3))
+def test_a_read_survives_any_few_transient_faults(platform: ItemsSandbox, faults: list[Fault]) -> None:
+    platform.reset()
+    platform.configure(retry_after=0.001)
+    platform.data["items"].append({"id": 1})
+    for fault in faults:
+        platform.inject(fault)
+    with client(platform) as http:
+        assert http.get("/items").json() == {"items": [{"id": 1}]}
+    assert platform.settle()
+
+
+# -- budgets, async, connections, redaction ------------------------------------
+
+def test_a_shared_budget_waits_before_the_platform_has_to_refuse(sandbox: ItemsSandbox) -> None:
+    sandbox.configure(rate_limits=(Window(5, 1.0),), time_scale=10)  # 5 calls per 100 ms
+    budget = tramo.budget.Budget(StateStore().for_connection("s"), "api", [Window(5, 0.1, burst=2)])
+    waits: list[float] = []
+    budget.on_wait = lambda seconds, why: waits.append(seconds)
+    with client(sandbox, budget=budget) as http:
+        for _ in range(15):
+            assert http.get("/items").status_code == 200
+    assert all(c.status == 200 for c in sandbox.calls) and len(sandbox.calls) == 15
+    assert waits  # the budget, not the platform, made the client slow down
+
+
+def test_a_request_may_cost_more_than_one_token(sandbox: ItemsSandbox) -> None:
+    budget = tramo.budget.Budget(StateStore().for_connection("s"), "api", [Window(100, 60, burst=10)])
+    with client(sandbox, budget=budget) as http:
+        http.get("/items", extensions={COST: 4})
+    assert budget.remaining()[0] == pytest.approx(6, abs=0.1)
+
+
+def test_the_async_client_follows_the_same_rules(sandbox: ItemsSandbox) -> None:
+    sandbox.inject(Fault.SERVER_ERROR)
+
+    async def work() -> None:
+        async with async_http_client(FAST, base_url=sandbox.url) as http:
+            assert (await http.get("/items")).status_code == 200
+            sandbox.inject(Fault.DROPPED)
+            with pytest.raises(OutcomeUnknownError):
+                await http.post("/items", json={})
+
+    asyncio.run(work())
+    assert [c.fault for c in sandbox.calls] == [Fault.SERVER_ERROR, None, Fault.DROPPED]
+
+
+def _registry() -> tramo.Registry:
+    info = tramo.hookimpl(lambda: tramo.PluginInfo(name="p", platform="shop", modality="rest"))
+    info.__name__ = "plugin_info"
+    return tramo.Registry.for_testing({"p": SimpleNamespace(plugin_info=info)})
+
+
+def test_connections_to_one_store_share_its_budget_across_modalities(sandbox: ItemsSandbox) -> None:
+    registry, store = _registry(), StateStore()
+    rest = registry.connect("p", name="rest", state=store, store_key="loja-1", http=FAST)
+    soap = registry.connect("p", name="soap", state=store, store_key="loja-1", http=FAST)
+    other = registry.connect("p", name="other", state=store, store_key="loja-2", http=FAST)
+    windows = [Window(180, 60, burst=18)]
+    with rest.http_client(sandbox.url, budget=rest.budget("api", windows)) as http:
+        for _ in range(5):
+            http.get("/items")
+    assert soap.budget("api", windows).remaining()[0] == pytest.approx(13, abs=0.5)
+    assert other.budget("api", windows).remaining()[0] == pytest.approx(18)
+    rest.close()
+
+
+def test_a_connection_closes_the_clients_it_made(sandbox: ItemsSandbox) -> None:
+    connection = _registry().connect("p", http=FAST)
+    sync = connection.http_client(sandbox.url)
+    made = connection.resource("api", lambda: SimpleNamespace(closed=False, close=lambda: None))
+    assert connection.resource("api", lambda: None) is made
+    asynchronous = connection.async_http_client(sandbox.url)
+    connection.close()
+    assert sync.is_closed and asynchronous.is_closed
+
+
+def test_credentials_in_urls_stay_out_of_logs_and_errors(sandbox: ItemsSandbox,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    token = "APP_USR-7777-SECRET-TOKEN"
+    sandbox.inject(Fault.SERVER_ERROR, times=10)
+    waits: list[str] = []
+    with caplog.at_level(logging.DEBUG), client(sandbox, on_wait=lambda s, why: waits.append(why)) as http:
+        with pytest.raises(RetriesExhaustedError) as caught:
+            http.get("/items", params={"access_token": token})
+    seen = " ".join([str(caught.value), repr(caught.value), *waits,
+                     *(r.getMessage() for r in caplog.records)])
+    assert "access_token=" in seen and token not in seen
