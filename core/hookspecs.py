@@ -33,6 +33,7 @@ from tramo.plugin import hookspec
 
 if TYPE_CHECKING:
     from tramo.connection import Connection
+    from tramo.sandbox import Sandbox
     from tramo.model import (
         Cancellation,
         Category,
@@ -93,10 +94,10 @@ def restrict_capabilities(connection: Connection) -> Mapping[str, str]:
 
 
 @hookspec
-def sandbox() -> Any:
+def sandbox() -> Sandbox:
     """Hand over the plugin's sandbox: a loopback server that speaks the platform's protocol.
 
-    :return: an unstarted sandbox; ``with sandbox as running:`` starts it and
+    :return: an unstarted :class:`tramo.sandbox.Sandbox`; ``with sandbox as running:`` starts it and
         ``running.settings`` are connection settings that reach it. The
         conformance kit and ``tramo demo`` use it; it needs no credentials
         and no network.
