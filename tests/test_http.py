@@ -326,3 +326,21 @@ def test_credentials_in_urls_stay_out_of_logs_and_errors(sandbox: ItemsSandbox,
     seen = " ".join([str(caught.value), repr(caught.value), *waits,
                      *(r.getMessage() for r in caplog.records)])
     assert "access_token=" in seen and token not in seen
+
+
+def test_what_the_platform_reports_about_its_limit_lowers_the_budget(sandbox: ItemsSandbox) -> None:
+    """A call-limit header ("used/limit", as Shopify sends) fed to the budget through on_response."""
+    sandbox.on_items = lambda request: json_response(  # type: ignore[method-assign]
+        {"items": []}, 200, {"X-Shopify-Shop-Api-Call-Limit": "39/40"})
+    budget = tramo.budget.Budget(StateStore().for_connection("s"), "api", [Window(40, 20, burst=39)])
+
+    def observe(response: httpx.Response) -> None:
+        used, limit = response.headers["X-Shopify-Shop-Api-Call-Limit"].split("/")
+        budget.observe(0, int(limit) - int(used))
+
+    try:
+        with client(sandbox, budget=budget, on_response=observe) as http:
+            http.get("/items")
+    finally:
+        del sandbox.on_items
+    assert budget.remaining()[0] == pytest.approx(1, abs=0.1)
