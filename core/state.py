@@ -100,6 +100,11 @@ class ConnectionState:
     def __repr__(self) -> str:
         return f"ConnectionState({self.namespace!r})"
 
+    @property
+    def store(self) -> StateStore:
+        """The store (file) this state lives in; processes on one file share it."""
+        return self._store
+
     def get(self, key: str, default: Any = None) -> Any:
         rows = self._store._execute(
             "SELECT value FROM kv WHERE namespace = ? AND key = ?", (self.namespace, key))
