@@ -1,0 +1,231 @@
+"""SOAP clients for plugins: zeep over the connection's HTTP clients, refusing unsafe XML.
+
+:func:`soap_client` gives a zeep AsyncClient (``await client.service.Op(...)``)
+that, unlike a plain one, refuses DTDs, entities, loads of any document but
+the WSDL and trees over lxml's limits, in the WSDL and in every answer
+(:class:`UnsafeXmlError`); bounds each operation as a whole (zeep sets no
+timeout on a client it is given, and httpx's bound each phase, not the call);
+fetches a WSDL once per process (:data:`WSDL_CACHE`); and fails with tramo
+errors, letting those the HTTP clients raise pass through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+import httpx
+import zeep
+import zeep.cache
+from zeep.exceptions import (DTDForbidden, EntitiesForbidden, Error, ExternalReferenceForbidden,
+                             Fault, TransportError, ValidationError, XMLSyntaxError)
+from zeep.proxy import AsyncOperationProxy
+from zeep.transports import AsyncTransport
+
+from tramo.errors import OutcomeUnknownError, PlatformError, TramoError, TransientError, describe
+from tramo.redaction import redact_url
+
+__all__ = ["WSDL_CACHE", "SoapClient", "UnsafeXmlError", "WsdlCache", "soap_client"]
+
+#: A DTD in the prolog (after an optional BOM, XML declaration, comments, PIs).
+_DTD = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:(?:<\?.*?\?>|<!--.*?-->)\s*)*"
+                  rb"<!DOCTYPE\s*([^\s\[>]*)", re.S)
+#: A SOAP fault's start tag (SOAP 1.1 or 1.2, any prefix).
+_FAULT = re.compile(rb"<(?:[\w.-]+:)?Fault[\s>]")
+#: libxml2's words, in lxml's syntax errors, for a document over its limits
+#: (huge_tree off): depth, text size, entity expansion.
+_LIMITS = ("XML_PARSE_HUGE", "Excessive depth", "amplification", "entity reference loop")
+
+
+class UnsafeXmlError(PlatformError):
+    """The platform sent XML that is refused unread: a DTD, an entity, a reference, a bomb.
+
+    :ivar refused: what was refused, in words.
+    :ivar url: where the document came from (redacted).
+    """
+
+    def __init__(self, refused: str, url: str, operation: str | None = None) -> None:
+        self.refused, self.url = refused, redact_url(url)
+        where = f"the answer to {operation!r} from" if operation else "the WSDL at"
+        super().__init__(f"refused unsafe XML in {where} {self.url}: {refused}")
+
+
+class WsdlCache(zeep.cache.Base):
+    """WSDLs by URL, shared by the clients of a process so that each is fetched once.
+
+    Bounded: ``max_entries`` documents (least recently used out first), each kept
+    ``max_age`` seconds so a platform's new WSDL is seen. :meth:`clear` forgets
+    all; a WSDL that fails to load or is refused is discarded at once.
+    """
+
+    # no __len__: zeep tests the cache for truth, and would skip an empty one
+
+    def __init__(self, max_entries: int = 32, max_age: float = 3600.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_entries, self.max_age, self.clock = max_entries, max_age, clock
+        self._entries: collections.OrderedDict[str, tuple[float, bytes]] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, url: str, content: bytes) -> None:
+        with self._lock:
+            self._entries.pop(url, None)
+            self._entries[url] = (self.clock(), bytes(content))
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def get(self, url: str) -> bytes | None:
+        with self._lock:
+            stamp, content = self._entries.pop(url, (0.0, None))
+            if content is None or self.clock() - stamp > self.max_age:
+                return None
+            self._entries[url] = (stamp, content)
+            return content
+
+    def discard(self, url: str) -> None:
+        with self._lock:
+            self._entries.pop(url, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+#: The process-wide cache :func:`soap_client` uses unless given another.
+WSDL_CACHE = WsdlCache()
+
+
+def _refuse_dtd(content: bytes) -> None:
+    # SOAP messages must not carry a DTD (SOAP 1.1 s3, 1.2 part 1 s5), nor WSDLs need one.
+    # Refused before lxml reads it: lxml reports some abuse only as a syntax error.
+    if content[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16, by its byte order mark
+        content = content.decode("utf-16", "replace").encode()
+    if match := _DTD.match(content):
+        raise DTDForbidden(f"<!DOCTYPE {match[1].decode('ascii', 'replace')}>", None, None)
+
+
+class _Transport(AsyncTransport):
+    """zeep's AsyncTransport over clients it does not own, loading one document."""
+
+    def __init__(self, http: httpx.Client, async_http: httpx.AsyncClient, cache: WsdlCache) -> None:
+        # Not AsyncTransport.__init__: it replaces both clients' headers with
+        # zeep's User-Agent, wiping the connection's own for all their users.
+        self._close_session, self._loaded, self.operation_timeout = False, False, None
+        self.cache, self.wsdl_client, self.client = cache, http, async_http
+        self.logger = logging.getLogger(AsyncTransport.__module__)
+
+    def load(self, url: str) -> bytes:
+        # forbid_external stops http(s) imports only; zeep would read a path or
+        # a file: URL named in the WSDL from disk. The WSDL is the one load.
+        if self._loaded:
+            raise ExternalReferenceForbidden(url)
+        self._loaded = True
+        content: bytes = super().load(url)
+        _refuse_dtd(content)
+        return content
+
+    async def post(self, address: str, message: bytes, headers: dict[str, str]) -> httpx.Response:
+        # zeep's post logs whole envelopes and answers at DEBUG: passwords
+        # travel in SOAP bodies (Tray's psenha), personal data in answers.
+        try:
+            response = await self.client.post(address, content=message, headers=headers)
+        except OutcomeUnknownError as exc:
+            # The core's client takes a 500 to a POST for a failure it must not repeat,
+            # but SOAP answers every fault with a 500: that is the platform's word.
+            response = exc.response
+            if response is None or not _FAULT.search(response.content):
+                raise
+            response.request = httpx.Request("POST", address)  # unset on a transport's answer
+        _refuse_dtd(response.content)
+        return response
+
+    async def aclose(self) -> None:
+        """The HTTP clients belong to the connection: closing a SOAP client leaves them open."""
+
+
+class _Operation(AsyncOperationProxy):
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        timeout: float = self._proxy._client.operation_timeout
+        address: str = self._proxy._binding_options.get("address") or ""
+        what = f"SOAP operation {self._op_name!r} at {redact_url(address)}"
+        try:
+            async with asyncio.timeout(timeout):
+                return await super().__call__(*args, **kwargs)
+        except TimeoutError as exc:
+            raise TransientError(f"{what} took longer than {timeout:g} s") from exc
+        except Exception as exc:
+            _reraise(exc, what, address, self._op_name)
+
+
+class SoapClient(zeep.AsyncClient):
+    """zeep's AsyncClient whose operations are bounded and fail with tramo errors."""
+
+    operation_timeout: float = 60.0
+
+    def bind(self, service_name: str | None = None, port_name: str | None = None) -> Any:
+        proxy = super().bind(service_name, port_name)
+        if proxy is not None:
+            proxy._operations = {name: _Operation(proxy, name) for name in proxy._operations}
+        return proxy
+
+
+def soap_client(wsdl_url: str, *, http: httpx.Client, async_http: httpx.AsyncClient,
+                operation_timeout: float = 60.0, cache: WsdlCache = WSDL_CACHE) -> SoapClient:
+    """A SOAP client for ``wsdl_url`` over the caller's HTTP clients, which it never closes.
+
+    The WSDL is loaded now (from ``cache``, or synchronously through ``http``);
+    operations go through ``async_http``, each bounded by ``operation_timeout`` s.
+
+    :raises UnsafeXmlError: the WSDL has a DTD or an import, or is too big or deep.
+    :raises TransientError: the WSDL could not be fetched.
+    :raises PlatformError: the WSDL is not one zeep can read.
+    """
+    settings = zeep.Settings(strict=True, xml_huge_tree=False, forbid_dtd=True,
+                             forbid_entities=True, forbid_external=True)
+    try:
+        transport = _Transport(http, async_http, cache)
+        client = SoapClient(wsdl_url, transport=transport, settings=settings)
+    except Exception as exc:
+        cache.discard(wsdl_url)
+        _reraise(exc, f"WSDL {redact_url(wsdl_url)}", wsdl_url)
+    client.operation_timeout = operation_timeout
+    return client
+
+
+def _reraise(exc: Exception, what: str, url: str, operation: str | None = None) -> NoReturn:
+    """Raise the tramo error for a zeep, lxml or httpx failure; anything else as it is.
+
+    zeep's exceptions are not chained: their text can quote the platform's
+    answer (a whole body, an entity's content), which a traceback would print.
+    """
+    if isinstance(exc, (TramoError, ValidationError)):
+        raise exc  # the HTTP clients' own errors; a plugin's bad arguments
+    if isinstance(exc, DTDForbidden):
+        raise UnsafeXmlError(f"a DTD ({exc.name})", url, operation) from None
+    if isinstance(exc, EntitiesForbidden):
+        raise UnsafeXmlError(f"an entity declaration ({exc.name})", url, operation) from None
+    if isinstance(exc, ExternalReferenceForbidden):
+        refused = f"a reference to another document ({redact_url(str(exc.url))})"
+        raise UnsafeXmlError(refused, url, operation) from None
+    syntax = str(getattr(exc, "message", exc)).split("\nContent:")[0]  # not the body zeep quotes
+    if isinstance(exc, (XMLSyntaxError, TransportError)) and any(lim in syntax for lim in _LIMITS):
+        refused = "a document beyond the parser's limits (entity expansion, depth or size)"
+        raise UnsafeXmlError(refused, url, operation) from None
+    if isinstance(exc, Fault):
+        raise PlatformError(f"{what} answered with a SOAP fault", code=exc.code,
+                            causes=[exc.message] if exc.message else ()) from None
+    if isinstance(exc, TransportError):  # an HTTP error status, or an answer that is no XML
+        status = exc.status_code
+        if 400 <= status < 500 and status != 429:
+            raise PlatformError(f"{what} answered HTTP {status}", code=status) from None
+        raise TransientError(f"{what} answered HTTP {status} with no valid SOAP") from None
+    if isinstance(exc, httpx.HTTPError):
+        raise TransientError(f"{what} failed: {redact_url(describe(exc))}") from exc
+    if isinstance(exc, Error):
+        raise PlatformError(f"{what} is unusable ({type(exc).__name__})") from None
+    raise exc
