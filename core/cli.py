@@ -1,4 +1,4 @@
-"""The ``tramo`` command: list plugins, their capabilities, and check a connection.
+"""The ``tramo`` command: list plugins, their capabilities, check a connection, run the kit.
 
 Exit codes: 0 all well, 1 something to fix (a problem found, a plugin
 unavailable in strict mode), 2 wrong usage or configuration.
@@ -42,6 +42,14 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--plugin", required=True, help="the plugin's name")
     check.add_argument("--settings", required=True, type=Path,
                        help="a TOML or JSON file with the plugin's settings")
+
+    conformance = commands.add_parser(
+        "conformance", help="run the conformance kit against a plugin's sandbox")
+    conformance.add_argument("names", nargs="+", metavar="NAME", help="the plugins to check")
+    conformance.add_argument("--full", action="store_true",
+                             help="many generated cases instead of CI's few")
+    conformance.add_argument("--pytest", action="append", default=[], metavar="ARG",
+                             help="an argument for pytest, e.g. --pytest=-x (repeatable)")
     return parser
 
 
@@ -52,6 +60,8 @@ def _split(value: str | None) -> list[str] | None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(soft_wrap=True)
+    if args.command == "conformance":
+        return _conformance(args.names, args.full, args.pytest)
     try:
         registry = discover(allow=_split(args.only), block=_split(args.skip) or (),
                             strict=args.strict)
@@ -132,6 +142,31 @@ def _check(registry: Registry, console: Console, plugin: str, path: Path) -> int
     for problem in report.problems:
         console.print(f"  - {problem}")
     return 1
+
+
+def _conformance(names: Sequence[str], full: bool, extra: Sequence[str]) -> int:
+    """Run the kit once per plugin; 0 only when every property holds for every one."""
+    import pytest
+
+    registry = discover(allow=list(names))
+    worst = 0
+    for name in names:
+        record = registry.record(name) if name in {r.name for r in registry.plugins} else None
+        if record is None or not record.ok:
+            print(f"tramo: plugin {name!r} is not available: "
+                  f"{record.error if record else 'not installed'}", file=sys.stderr)
+            worst = max(worst, 1)
+            continue
+        if registry.implementation(name, "sandbox") is None:
+            print(f"tramo: plugin {name!r} has no sandbox hook; the kit runs against the plugin's "
+                  f"sandbox (plugin guide, 'Sandboxes')", file=sys.stderr)
+            worst = max(worst, 1)
+            continue
+        code = pytest.main(["--pyargs", "tramo.testing.suite", "-p", "no:cacheprovider",
+                            "--tramo-conformance", name, "--tramo-profile", "full" if full else "ci",
+                            "-q", "-rfE", *extra])
+        worst = max(worst, int(code))
+    return worst
 
 
 if __name__ == "__main__":

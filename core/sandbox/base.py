@@ -25,14 +25,14 @@ import enum
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Self
 
 import attrs
 
 from tramo.budget import Window
 
-__all__ = ["Call", "Fault", "Knobs", "RateLimiter", "Sandbox"]
+__all__ = ["Call", "Fault", "Knobs", "Profile", "RateLimiter", "Sandbox"]
 
 
 class Fault(enum.Enum):
@@ -89,6 +89,32 @@ class Call:
     at: float
 
 
+@attrs.frozen
+class Profile:
+    """What the conformance kit must know about a platform, declared by its sandbox.
+
+    :param kept: per model class name, the fields the platform keeps
+        (``{"Product": {"code", "name", ...}, "Variant": {...}}``); a class not
+        listed is kept whole. What is not kept is declared here, never dropped silently.
+    :param orders: ``"incremental"`` (read changes since a checkpoint) or
+        ``"queue"`` (orders stay until acknowledged).
+    :param mappings: the status (and shipping, payment, channel) tables of a
+        host using this sandbox, as ``Connection(mappings=...)`` takes them.
+    :param invalid: per capability, ways to turn a valid item into one the
+        model allows but the platform refuses: ``(what, make_invalid)`` pairs.
+    :param page_size_setting: the setting that sets a read's page size, if any.
+    :param opt_out: property name to the written reason it does not apply.
+    """
+
+    kept: Mapping[str, frozenset[str]] = attrs.field(factory=dict)
+    orders: str = attrs.field(default="incremental",
+                              validator=attrs.validators.in_(("incremental", "queue")))
+    mappings: Mapping[str, Any] = attrs.field(factory=dict)
+    invalid: Mapping[str, Sequence[tuple[str, Callable[[Any], Any]]]] = attrs.field(factory=dict)
+    page_size_setting: str | None = None
+    opt_out: Mapping[str, str] = attrs.field(factory=dict)
+
+
 class RateLimiter:
     """The platform's side of rate limiting: exact sliding windows, answering how long to wait."""
 
@@ -127,6 +153,8 @@ class Sandbox(abc.ABC):
 
     #: the plugin this sandbox stands in for
     plugin: str = ""
+    #: what the conformance kit must know about the platform
+    profile: Profile = Profile()
 
     def __init__(self, knobs: Knobs | None = None) -> None:
         self._initial = attrs.evolve(knobs) if knobs is not None else Knobs()
@@ -296,3 +324,47 @@ class Sandbox(abc.ABC):
         """The calls that reached ``path`` (and used ``method``), oldest first."""
         return [c for c in list(self.calls)
                 if c.path == path and (method is None or c.method == method)]
+
+    # -- the platform's side, in the model's terms (for the conformance kit) --
+    # Each is needed only by the kit's properties of the capabilities the
+    # plugin has; the kit says which one is missing.
+
+    def held_products(self) -> list[Any]:
+        """The products the platform holds, as :class:`tramo.Product`."""
+        raise NotImplementedError("held_products")
+
+    def held_stock(self) -> dict[str, int]:
+        """SKU to the quantity the platform would sell now (reservations taken off)."""
+        raise NotImplementedError("held_stock")
+
+    def held_reservations(self) -> dict[str, int]:
+        """Reservation id to the quantity it still holds (released ones absent)."""
+        raise NotImplementedError("held_reservations")
+
+    def held_prices(self) -> dict[str, Any]:
+        """SKU to its :class:`tramo.Price` as the platform holds it."""
+        raise NotImplementedError("held_prices")
+
+    def held_trackings(self) -> dict[str, list[str]]:
+        """Order id to the tracking codes the platform holds for it (a duplicate shows twice)."""
+        raise NotImplementedError("held_trackings")
+
+    def held_invoices(self) -> dict[str, list[str]]:
+        """Order id to the NF-e access keys the platform holds for it (a duplicate shows twice)."""
+        raise NotImplementedError("held_invoices")
+
+    def held_status(self, order_id: str) -> str:
+        """The platform's status id of an order."""
+        raise NotImplementedError("held_status")
+
+    def place_order(self, order: Any) -> str:
+        """A buyer places ``order`` (a :class:`tramo.Order`) now; returns the platform's id.
+
+        The sandbox stamps placement and change times itself, strictly
+        increasing, so checkpoints taken from them are exact.
+        """
+        raise NotImplementedError("place_order")
+
+    def change_order(self, order_id: str) -> None:
+        """Something changes the order on the platform now (its change time moves)."""
+        raise NotImplementedError("change_order")
