@@ -306,14 +306,11 @@ def http_client(options: HttpOptions = HttpOptions(), *, base_url: str = "",
                 on_response: Callable[[httpx.Response], Any] | None = None,
                 on_wait: Callable[[float, str], Any] | None = None) -> httpx.Client:
     """An ``httpx.Client`` whose every request goes through a :class:`RetryingTransport`."""
-    if base_url:
-        check_url(base_url)
     inner = httpx.HTTPTransport(verify=True, limits=options.limits, proxy=options.proxy)
     transport = RetryingTransport(inner, options.retry, budget=budget,
                                   idempotency_header=idempotency_header,
                                   on_response=on_response, on_wait=on_wait)
-    return httpx.Client(base_url=base_url, headers=headers, timeout=options.timeout,
-                        transport=transport, follow_redirects=False, trust_env=False)
+    return httpx.Client(transport=transport, **_client_options(options, base_url, headers))
 
 
 def async_http_client(options: HttpOptions = HttpOptions(), *, base_url: str = "",
@@ -322,11 +319,17 @@ def async_http_client(options: HttpOptions = HttpOptions(), *, base_url: str = "
                       on_response: Callable[[httpx.Response], Any] | None = None,
                       on_wait: Callable[[float, str], Any] | None = None) -> httpx.AsyncClient:
     """An ``httpx.AsyncClient`` whose every request goes through an :class:`AsyncRetryingTransport`."""
-    if base_url:
-        check_url(base_url)
     inner = httpx.AsyncHTTPTransport(verify=True, limits=options.limits, proxy=options.proxy)
     transport = AsyncRetryingTransport(inner, options.retry, budget=budget,
                                        idempotency_header=idempotency_header,
                                        on_response=on_response, on_wait=on_wait)
-    return httpx.AsyncClient(base_url=base_url, headers=headers, timeout=options.timeout,
-                             transport=transport, follow_redirects=False, trust_env=False)
+    return httpx.AsyncClient(transport=transport, **_client_options(options, base_url, headers))
+
+
+def _client_options(options: HttpOptions, base_url: str,
+                    headers: Mapping[str, str] | None) -> dict[str, Any]:
+    """What both clients share: the checked base URL, timeouts, no redirects, no env proxies."""
+    if base_url:
+        check_url(base_url)
+    return {"base_url": base_url, "headers": headers, "timeout": options.timeout,
+            "follow_redirects": False, "trust_env": False}

@@ -126,3 +126,16 @@ def test_the_kit_refuses_a_plugin_without_a_sandbox() -> None:
     plain = SimpleNamespace(plugin_info=HOOKS["plugin_info"])
     with pytest.raises(tramo.ConfigurationError, match="no sandbox hook"):
         Kit("example", tramo.Registry.for_testing({"example": plain}))
+
+
+def test_a_sandbox_without_a_view_the_property_reads_is_named() -> None:
+    from tramo.testing.kit import _View
+
+    class Bare:
+        pass
+
+    view = _View(Bare(), "shop")  # type: ignore[arg-type]
+    with pytest.raises(tramo.ConfigurationError, match=r"Bare .*'shop'.* no held_stock\(\)"):
+        view.held_stock()
+    with pytest.raises(AttributeError):
+        view.not_a_view_method

@@ -5,9 +5,9 @@ them offline. :class:`Sandbox` is what every one shares (lifecycle, knobs,
 faults, time scale, calls seen); :class:`HttpSandbox` serves HTTP APIs.
 """
 
-from tramo.sandbox.base import Call, Fault, Knobs, Profile, RateLimiter, Sandbox
+from tramo.sandbox.base import Call, Fault, Knobs, PlatformView, Profile, RateLimiter, Sandbox
 from tramo.sandbox.http import HttpSandbox, Request, Response, json_response, retry_after_header
 from tramo.sandbox.sftp import SftpSandbox
 
-__all__ = ["Call", "Fault", "HttpSandbox", "Knobs", "Profile", "RateLimiter", "Request", "Response",
+__all__ = ["Call", "Fault", "HttpSandbox", "Knobs", "PlatformView", "Profile", "RateLimiter", "Request", "Response",
            "Sandbox", "SftpSandbox", "json_response", "retry_after_header"]

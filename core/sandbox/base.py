@@ -26,13 +26,13 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import attrs
 
 from tramo.budget import Window
 
-__all__ = ["Call", "Fault", "Knobs", "Profile", "RateLimiter", "Sandbox"]
+__all__ = ["Call", "Fault", "Knobs", "PlatformView", "Profile", "RateLimiter", "Sandbox"]
 
 
 class Fault(enum.Enum):
@@ -113,6 +113,59 @@ class Profile:
     invalid: Mapping[str, Sequence[tuple[str, Callable[[Any], Any]]]] = attrs.field(factory=dict)
     page_size_setting: str | None = None
     opt_out: Mapping[str, str] = attrs.field(factory=dict)
+
+
+class PlatformView(Protocol):
+    """The platform's side, in the model's terms: what the conformance kit reads and does.
+
+    A sandbox implements the methods the kit's properties for its plugin's
+    capabilities need (products round trip: ``held_products``; reservations:
+    ``held_stock`` and ``held_reservations``; ...); the kit names any it lacks.
+    """
+
+    def held_products(self) -> list[Any]:
+        """The products the platform holds, as :class:`tramo.Product`."""
+        ...
+
+    def held_stock(self) -> dict[str, int]:
+        """SKU to the quantity the platform would sell now (reservations taken off)."""
+        ...
+
+    def held_reservations(self) -> dict[str, int]:
+        """Reservation id to the quantity it still holds (released ones absent)."""
+        ...
+
+    def held_prices(self) -> dict[str, Any]:
+        """SKU to its :class:`tramo.Price` as the platform holds it."""
+        ...
+
+    def held_trackings(self) -> dict[str, list[str]]:
+        """Order id to the tracking codes the platform holds for it (a duplicate shows twice)."""
+        ...
+
+    def held_invoices(self) -> dict[str, list[str]]:
+        """Order id to the NF-e access keys the platform holds for it (a duplicate shows twice)."""
+        ...
+
+    def held_status(self, order_id: str) -> str:
+        """The platform's status id of an order."""
+        ...
+
+    def place_order(self, order: Any) -> str:
+        """A buyer places ``order`` (a :class:`tramo.Order`) now; returns the platform's id.
+
+        The sandbox stamps placement and change times itself, strictly
+        increasing, so checkpoints taken from them are exact.
+        """
+        ...
+
+    def change_order(self, order_id: str) -> None:
+        """Something changes the order on the platform now (its change time moves)."""
+        ...
+
+
+VIEW_METHODS = frozenset(name for name in vars(PlatformView)
+                         if name.startswith(("held_", "place_", "change_")))
 
 
 class RateLimiter:
@@ -324,47 +377,3 @@ class Sandbox(abc.ABC):
         """The calls that reached ``path`` (and used ``method``), oldest first."""
         return [c for c in list(self.calls)
                 if c.path == path and (method is None or c.method == method)]
-
-    # -- the platform's side, in the model's terms (for the conformance kit) --
-    # Each is needed only by the kit's properties of the capabilities the
-    # plugin has; the kit says which one is missing.
-
-    def held_products(self) -> list[Any]:
-        """The products the platform holds, as :class:`tramo.Product`."""
-        raise NotImplementedError("held_products")
-
-    def held_stock(self) -> dict[str, int]:
-        """SKU to the quantity the platform would sell now (reservations taken off)."""
-        raise NotImplementedError("held_stock")
-
-    def held_reservations(self) -> dict[str, int]:
-        """Reservation id to the quantity it still holds (released ones absent)."""
-        raise NotImplementedError("held_reservations")
-
-    def held_prices(self) -> dict[str, Any]:
-        """SKU to its :class:`tramo.Price` as the platform holds it."""
-        raise NotImplementedError("held_prices")
-
-    def held_trackings(self) -> dict[str, list[str]]:
-        """Order id to the tracking codes the platform holds for it (a duplicate shows twice)."""
-        raise NotImplementedError("held_trackings")
-
-    def held_invoices(self) -> dict[str, list[str]]:
-        """Order id to the NF-e access keys the platform holds for it (a duplicate shows twice)."""
-        raise NotImplementedError("held_invoices")
-
-    def held_status(self, order_id: str) -> str:
-        """The platform's status id of an order."""
-        raise NotImplementedError("held_status")
-
-    def place_order(self, order: Any) -> str:
-        """A buyer places ``order`` (a :class:`tramo.Order`) now; returns the platform's id.
-
-        The sandbox stamps placement and change times itself, strictly
-        increasing, so checkpoints taken from them are exact.
-        """
-        raise NotImplementedError("place_order")
-
-    def change_order(self, order_id: str) -> None:
-        """Something changes the order on the platform now (its change time moves)."""
-        raise NotImplementedError("change_order")

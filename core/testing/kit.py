@@ -20,7 +20,8 @@ from tramo.errors import ConfigurationError
 from tramo.http import HttpOptions, RetryPolicy
 from tramo.model import Outcome, Product, WriteResult
 from tramo.registry import Registry, discover
-from tramo.sandbox import Knobs, Profile, Sandbox
+from tramo.sandbox import Knobs, PlatformView, Profile, Sandbox
+from tramo.sandbox.base import VIEW_METHODS
 from tramo.secrets import Secret
 from tramo.state import StateStore
 
@@ -58,6 +59,7 @@ class Kit:
         self.sandbox = sandbox
         self.sandbox.configure(hang=KIT_HANG)
         self.profile: Profile = sandbox.profile
+        self.platform: PlatformView = _View(sandbox, plugin)  # type: ignore[assignment]
         self.sandbox.start()
 
     def close(self) -> None:
@@ -97,6 +99,25 @@ class Kit:
 
     def knobs(self) -> Knobs:
         return self.sandbox.knobs
+
+
+class _View:
+    """The sandbox's platform-side view; a method it lacks fails with its name, not AttributeError."""
+
+    def __init__(self, sandbox: Sandbox, plugin: str) -> None:
+        self._sandbox = sandbox
+        self._plugin = plugin
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in VIEW_METHODS:
+            raise AttributeError(name)
+        method = getattr(self._sandbox, name, None)
+        if method is None:
+            raise ConfigurationError(
+                f"{type(self._sandbox).__name__} (the sandbox of {self._plugin!r}) has no {name}(), "
+                f"which this property reads; implement it (tramo.sandbox.PlatformView) or opt "
+                f"the property out in its Profile with a reason")
+        return method
 
 
 def skus_of(product: Product) -> list[str]:
