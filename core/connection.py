@@ -24,6 +24,7 @@ from tramo.logs import ConnectionLogger
 from tramo.mapping import Mappings
 from tramo.model import ConnectionReport
 from tramo.secrets import Secret
+from tramo.bindings import Binder
 from tramo.state import ConnectionState, StateStore
 
 if TYPE_CHECKING:
@@ -128,6 +129,10 @@ class Connection:
                                    on_response=on_response, on_wait=self.on_wait)
         self._clients.append(client)
         return client
+
+    def binder(self, kind: str) -> Binder:
+        """The external-id bindings of ``kind`` on this connection (see :mod:`tramo.bindings`)."""
+        return Binder(self.state, kind)
 
     def resource(self, key: str, factory: Callable[[], _T]) -> _T:
         """What ``factory`` makes, made once per connection (a plugin's API client, say)."""

@@ -40,13 +40,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 
 import attrs
+import httpx
 
 from tramo.aio import call_async, call_sync
 from tramo.errors import AuthenticationError
 from tramo.secrets import Secret
 from tramo.state import ConnectionState
 
-__all__ = ["Obtain", "Token", "TokenKeeper"]
+__all__ = ["Obtain", "Token", "TokenAuth", "TokenKeeper", "bearer", "query_parameter"]
 
 _log = logging.getLogger("tramo.tokens")
 
@@ -109,6 +110,8 @@ class Token:
     refresh_expires_at: datetime | None = attrs.field(default=None, kw_only=True, validator=_aware)
     extra: Mapping[str, str] = attrs.field(factory=dict, kw_only=True, converter=_frozen_extra,
                                            hash=False, repr=lambda extra: repr(dict(extra)))
+    #: when it was obtained (the keeper stamps it), so its whole lifetime is known
+    issued_at: datetime | None = attrs.field(default=None, kw_only=True, validator=_aware, eq=False)
 
     def expired(self, now: datetime | None = None) -> bool:
         """True once the access token no longer works."""
@@ -143,6 +146,7 @@ def _dump(token: Token) -> dict[str, Any]:
         "refresh": token.refresh.reveal() if token.refresh is not None else None,
         "refresh_expires_at": _time(token.refresh_expires_at),
         "extra": dict(token.extra),
+        "issued_at": _time(token.issued_at),
         "invalid": False,
     }
 
@@ -161,7 +165,7 @@ def _load(record: Any) -> _Stored | None:
         token = Token(record["access"], expires_at=_parse_time(record["expires_at"]),
                       refresh=record["refresh"],
                       refresh_expires_at=_parse_time(record["refresh_expires_at"]),
-                      extra=record["extra"])
+                      extra=record["extra"], issued_at=_parse_time(record.get("issued_at")))
     except (KeyError, TypeError, ValueError):
         return None
     return _Stored(token, bool(record.get("invalid")))
@@ -258,7 +262,8 @@ class TokenKeeper:
         refused) or None when there is none yet. It is never called twice at
         once for the same stored token in this process.
     :param key: the state key, for a connection that holds several tokens.
-    :param margin: refresh when the token has no more than this left.
+    :param margin: refresh when the token has no more than this left (or a
+        quarter of its lifetime, when that is shorter).
     :param clock: the current time, aware; tests pass a fake.
     """
 
@@ -339,7 +344,14 @@ class TokenKeeper:
         return stored.token
 
     def _lasts(self, token: Token) -> bool:
-        return token.expires_at is None or token.expires_at - self.clock() > self.margin
+        if token.expires_at is None:
+            return True
+        margin = self.margin
+        if token.issued_at is not None:
+            # A token that lives less than four margins (a sandbox with a time
+            # scale, a platform with short tokens) is renewed when a quarter is left.
+            margin = min(margin, (token.expires_at - token.issued_at) / 4)
+        return token.expires_at - self.clock() > margin
 
     def _join(self, loop: asyncio.AbstractEventLoop | None) -> tuple[_Flight, bool]:
         """The refresh in progress for this token, or a new one this caller leads."""
@@ -459,6 +471,8 @@ class TokenKeeper:
                 f"the token obtained for {self.state.namespace!r} ({self.key!r}) had already "
                 f"expired (at {_time(result.expires_at)}, now {_time(self.clock())}); check the "
                 "platform's answer and this machine's clock")
+        if result.issued_at is None:
+            result = attrs.evolve(result, issued_at=self.clock())
         self.state.set(self.key, _dump(result))
         if not self._lasts(result):
             _log.warning("%s: the new token expires at %s, within the %s margin; every get() "
@@ -467,3 +481,65 @@ class TokenKeeper:
         else:
             _log.debug("%s: new token stored, expires at %s", self, _time(result.expires_at))
         return result
+
+
+# -- putting the token on requests ------------------------------------------------------
+
+#: Puts the access token (revealed text) on a request.
+Place = Callable[[httpx.Request, str], None]
+
+
+def bearer(request: httpx.Request, access: str) -> None:
+    """``Authorization: Bearer <token>``, the common case."""
+    request.headers["Authorization"] = f"Bearer {access}"
+
+
+def query_parameter(name: str) -> Place:
+    """The token as a query parameter (Tray's ``access_token``); tramo's log filters redact it."""
+
+    def place(request: httpx.Request, access: str) -> None:
+        request.url = request.url.copy_merge_params({name: access})
+
+    return place
+
+
+def _unauthorized(response: httpx.Response) -> bool:
+    return response.status_code == 401
+
+
+class TokenAuth(httpx.Auth):
+    """An httpx ``auth=`` that signs each request with the keeper's token.
+
+    When the platform refuses the token (``refused(response)``, by default a
+    401), the token is invalidated, renewed once (one renewal however many
+    requests were refused together) and the request is sent once more; a
+    second refusal is returned to the caller, who turns it into an
+    :class:`~tramo.errors.AuthenticationError`. A refused request did not
+    act, so sending a write again is safe.
+    """
+
+    requires_response_body = True  # a refusal may be told apart by its body (Tray's error_code)
+
+    def __init__(self, keeper: TokenKeeper, place: Place = bearer,
+                 refused: Callable[[httpx.Response], bool] = _unauthorized) -> None:
+        self.keeper = keeper
+        self.place = place
+        self.refused = refused
+
+    def sync_auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:  # type: ignore[override]
+        token = self.keeper.get()
+        self.place(request, token.access.reveal())
+        response = yield request
+        if self.refused(response):
+            self.keeper.invalidate(token)
+            self.place(request, self.keeper.get().access.reveal())
+            yield request
+
+    async def async_auth_flow(self, request: httpx.Request):  # type: ignore[override,no-untyped-def]
+        token = await self.keeper.aget()
+        self.place(request, token.access.reveal())
+        response = yield request
+        if self.refused(response):
+            self.keeper.invalidate(token)
+            self.place(request, (await self.keeper.aget()).access.reveal())
+            yield request

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 from tramo.errors import AuthenticationError
 from tramo.secrets import Secret
 from tramo.state import ConnectionState, StateStore
-from tramo.tokens import Token, TokenKeeper
+from tramo.tokens import Token, TokenAuth, TokenKeeper, query_parameter
 
 START = datetime(2024, 5, 6, 12, 0, tzinfo=timezone.utc)
 HOUR = timedelta(hours=1)
@@ -478,14 +479,25 @@ def test_an_already_expired_token_is_refused_not_renewed_in_a_loop(
     assert "s3cr3t" not in str(caught.value) and state.get("token") is None
 
 
-def test_a_token_shorter_than_the_margin_is_returned_and_renewed_on_the_next_get(
-        state: ConnectionState, clock: Clock, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_token_shorter_than_the_margin_is_kept_until_a_quarter_of_its_life_is_left(
+        state: ConnectionState, clock: Clock) -> None:
     platform = Platform(clock, lifetime=timedelta(minutes=2))
     keeper = TokenKeeper(state, platform, margin=timedelta(minutes=5), clock=clock)
-    with caplog.at_level(logging.WARNING, logger="tramo.tokens"):
-        first = keeper.get()
-        assert not first.expired(clock()) and keeper.get() != first and platform.calls == 2
-    assert "within the 0:05:00 margin" in caplog.text
+    first = keeper.get()
+    clock.advance(seconds=85)
+    assert keeper.get() == first and platform.calls == 1
+    clock.advance(seconds=10)  # 25 s left of 120: less than a quarter
+    assert keeper.get() != first and platform.calls == 2
+
+
+def test_a_stored_token_without_its_issue_time_keeps_the_whole_margin(
+        state: ConnectionState, clock: Clock) -> None:
+    stamped = Token("old", expires_at=clock() + timedelta(minutes=2))
+    state.set("token", {"format": 1, "access": "old", "expires_at": stamped.expires_at.isoformat(),
+                        "refresh": None, "refresh_expires_at": None, "extra": {}, "invalid": False})
+    platform = Platform(clock, lifetime=timedelta(hours=3))
+    keeper = TokenKeeper(state, platform, margin=timedelta(minutes=5), clock=clock)
+    assert keeper.get() != stamped and platform.calls == 1
 
 
 def test_obtain_must_return_a_token(state: ConnectionState) -> None:
@@ -630,3 +642,55 @@ def test_no_secret_value_in_reprs_messages_or_logs(
     assert any("renewing the token" in text for text in seen)
     assert any("Secret('***')" in text for text in seen)
     assert not [text for text in seen if "s3cr3t" in text]
+
+
+# -- TokenAuth: the token on every request, one renewal after a refusal --------------
+
+
+def _auth_platform(valid: set[str]) -> httpx.MockTransport:
+    def answer(request: httpx.Request) -> httpx.Response:
+        token = request.url.params.get("access_token")
+        return httpx.Response(200 if token in valid else 401, json={"token": token})
+
+    return httpx.MockTransport(answer)
+
+
+def test_token_auth_puts_the_token_where_the_platform_reads_it(
+        state: ConnectionState, clock: Clock) -> None:
+    platform = Platform(clock)
+    keeper = TokenKeeper(state, platform, clock=clock)
+    auth = TokenAuth(keeper, query_parameter("access_token"))
+    with httpx.Client(transport=_auth_platform({"access-1-s3cr3t"}), auth=auth) as client:
+        assert client.get("https://loja.example/x").json() == {"token": "access-1-s3cr3t"}
+
+
+def test_a_refused_token_is_renewed_once_and_the_request_sent_again(
+        state: ConnectionState, clock: Clock) -> None:
+    platform = Platform(clock)
+    keeper = TokenKeeper(state, platform, clock=clock)
+    auth = TokenAuth(keeper, query_parameter("access_token"))
+    with httpx.Client(transport=_auth_platform({"access-2-s3cr3t"}), auth=auth) as client:
+        response = client.get("https://loja.example/x?page=2")
+    assert response.json() == {"token": "access-2-s3cr3t"} and platform.calls == 2
+    assert response.request.url.params["page"] == "2"
+
+
+def test_a_second_refusal_reaches_the_caller(state: ConnectionState, clock: Clock) -> None:
+    platform = Platform(clock)
+    keeper = TokenKeeper(state, platform, clock=clock)
+    with httpx.Client(transport=_auth_platform(set()), auth=TokenAuth(keeper)) as client:
+        assert client.get("https://loja.example/x").status_code == 401
+    assert platform.calls == 2
+
+
+def test_token_auth_works_for_async_clients(state: ConnectionState, clock: Clock) -> None:
+    platform = Platform(clock)
+    keeper = TokenKeeper(state, platform.async_obtain, clock=clock)
+    auth = TokenAuth(keeper, query_parameter("access_token"))
+
+    async def fetch() -> Any:
+        async with httpx.AsyncClient(transport=_auth_platform({"access-2-s3cr3t"}),
+                                     auth=auth) as client:
+            return (await client.get("https://loja.example/x")).json()
+
+    assert asyncio.run(fetch()) == {"token": "access-2-s3cr3t"} and platform.calls == 2

@@ -19,9 +19,10 @@ from datetime import datetime
 
 import tramo
 from tramo.paging import Page, cursor_pages, gather_pages
+from tramo.writes import write_each
 
 from tramo_example import wire
-from tramo_example.client import api, async_api, path, write_each
+from tramo_example.client import api, async_api, path
 
 # Imported before the ``sandbox`` hook below is defined, so that the package's
 # ``sandbox`` attribute is the hook (pluggy reads it) and not the submodule.

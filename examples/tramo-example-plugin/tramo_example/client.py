@@ -4,7 +4,8 @@ The core's client (``connection.http_client``) brings the mechanics: TLS,
 retries with backoff, Retry-After, the rate budget, refusing to resend a
 write that could land twice. This module adds only what is minishop's own:
 its address and bearer token, its rate limit, how its answers are read
-(:mod:`tramo_example.wire`), and what a write of many items reports.
+(:mod:`tramo_example.wire`). What a write of many items reports is the
+core's (:func:`tramo.writes.write_each`).
 
 Sync hooks use :func:`api`, async hooks :func:`async_api`; both are kept per
 connection with ``connection.resource`` and closed with it. (An async client
@@ -13,8 +14,7 @@ belongs to one event loop: use a connection from one loop.)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -25,12 +25,10 @@ from tramo.http import IDEMPOTENT
 
 from tramo_example import wire
 
-__all__ = ["AsyncMinishop", "Minishop", "WINDOWS", "api", "async_api", "path", "write_each"]
+__all__ = ["AsyncMinishop", "Minishop", "WINDOWS", "api", "async_api", "path"]
 
 #: minishop allows 120 requests a minute per store (README, "Limits").
 WINDOWS = (Window(120, 60, burst=60),)
-
-T = TypeVar("T")
 
 
 def path(template: str, *values: str) -> str:
@@ -115,40 +113,3 @@ def api(connection: tramo.Connection) -> Minishop:
 
 def async_api(connection: tramo.Connection) -> AsyncMinishop:
     return connection.resource("minishop-async", lambda: AsyncMinishop(connection))
-
-
-#: Errors after which the rest of a batch is not sent: the token is refused, or the
-#: platform asked for a pause longer than the client waits. Each remaining item
-#: is reported FAILED with the same error, so the host retries them later.
-STOPS_THE_BATCH = (tramo.AuthenticationError, tramo.RateLimitedError)
-
-
-def write_each(items: Iterable[T], local_id: Callable[[T], str], body: Callable[[T], Any],
-               send: Callable[[T, Any], tramo.WriteResult]) -> list[tramo.WriteResult]:
-    """One WriteResult per item, in order: the skeleton of every write hook.
-
-    ``body(item)`` builds the request body (:mod:`wire`); its ValidationError
-    means minishop would refuse the item, which is then HELD without a call.
-    ``send(item, body)`` makes the calls; any tramo error it raises, including
-    the core client's ``OutcomeUnknownError`` and ``RetriesExhaustedError``,
-    makes the item FAILED (never done), and the next item goes on.
-    """
-    results: list[tramo.WriteResult] = []
-    stop: tramo.TramoError | None = None
-    for item in items:
-        ident = local_id(item)
-        try:
-            prepared = body(item)
-        except tramo.ValidationError as exc:
-            results.append(tramo.WriteResult.held(ident, exc))
-            continue
-        if stop is not None:
-            results.append(tramo.WriteResult.failed(ident, stop))
-            continue
-        try:
-            results.append(send(item, prepared))
-        except tramo.TramoError as exc:
-            if isinstance(exc, STOPS_THE_BATCH):
-                stop = exc
-            results.append(tramo.WriteResult.failed(ident, exc))
-    return results

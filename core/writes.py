@@ -1,0 +1,58 @@
+"""The skeleton of a write hook: one WriteResult per item, in order, whatever happens.
+
+Every write hook does the same dance: turn each item into a request body
+(refusing what the platform would refuse, before any call), send it, and turn
+the answer into a :class:`~tramo.model.WriteResult`; an error on one item must
+not lose the others, and a refusal of the credentials or a long rate-limit
+pause should not be met with a hundred more calls. :func:`write_each` is that
+dance, once, for every plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from tramo.errors import AuthenticationError, RateLimitedError, TramoError, ValidationError
+from tramo.model import WriteResult
+
+__all__ = ["STOPS_THE_BATCH", "write_each"]
+
+T = TypeVar("T")
+
+#: Errors after which the rest of a batch is not sent: the credentials are refused,
+#: or the platform asked for a pause longer than the client waits. Each remaining
+#: item is reported FAILED with the same error, so the host retries them later.
+STOPS_THE_BATCH: tuple[type[TramoError], ...] = (AuthenticationError, RateLimitedError)
+
+
+def write_each(items: Iterable[T], local_id: Callable[[T], str], body: Callable[[T], Any],
+               send: Callable[[T, Any], WriteResult]) -> list[WriteResult]:
+    """One WriteResult per item, in order.
+
+    ``body(item)`` builds the request body (a plugin's ``wire`` function); its
+    ValidationError means the platform would refuse the item, which is then
+    HELD without a call. ``send(item, body)`` makes the calls; any tramo error
+    it raises, including the core client's ``OutcomeUnknownError`` and
+    ``RetriesExhaustedError``, makes the item FAILED (never done), and the
+    next item goes on.
+    """
+    results: list[WriteResult] = []
+    stop: TramoError | None = None
+    for item in items:
+        ident = local_id(item)
+        try:
+            prepared = body(item)
+        except ValidationError as exc:
+            results.append(WriteResult.held(ident, exc))
+            continue
+        if stop is not None:
+            results.append(WriteResult.failed(ident, stop))
+            continue
+        try:
+            results.append(send(item, prepared))
+        except TramoError as exc:
+            if isinstance(exc, STOPS_THE_BATCH):
+                stop = exc
+            results.append(WriteResult.failed(ident, exc))
+    return results
