@@ -12,9 +12,9 @@ import argparse
 import json
 import sys
 
-from bench import dispatch
+from bench import dispatch, tray_orders
 
-BENCHMARKS = (dispatch.run,)
+BENCHMARKS = (dispatch.run, tray_orders.run)
 
 
 def main(argv: list[str] | None = None) -> int:

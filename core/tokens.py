@@ -518,8 +518,6 @@ class TokenAuth(httpx.Auth):
     act, so sending a write again is safe.
     """
 
-    requires_response_body = True  # a refusal may be told apart by its body (Tray's error_code)
-
     def __init__(self, keeper: TokenKeeper, place: Place = bearer,
                  refused: Callable[[httpx.Response], bool] = _unauthorized) -> None:
         self.keeper = keeper
@@ -530,6 +528,7 @@ class TokenAuth(httpx.Auth):
         token = self.keeper.get()
         self.place(request, token.access.reveal())
         response = yield request
+        response.read()  # a refusal may be told apart by its body (Tray's error_code)
         if self.refused(response):
             self.keeper.invalidate(token)
             self.place(request, self.keeper.get().access.reveal())
@@ -539,6 +538,7 @@ class TokenAuth(httpx.Auth):
         token = await self.keeper.aget()
         self.place(request, token.access.reveal())
         response = yield request
+        await response.aread()
         if self.refused(response):
             self.keeper.invalidate(token)
             self.place(request, (await self.keeper.aget()).access.reveal())

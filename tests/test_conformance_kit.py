@@ -139,3 +139,11 @@ def test_a_sandbox_without_a_view_the_property_reads_is_named() -> None:
         view.held_stock()
     with pytest.raises(AttributeError):
         view.not_a_view_method
+
+
+def test_an_opt_out_without_a_reason_is_refused() -> None:
+    from tramo.sandbox import Profile
+
+    with pytest.raises(ValueError, match="reason"):
+        Profile(opt_out={"faults": "  "})
+    assert Profile(opt_out={"faults": "the platform has no writes"}).opt_out

@@ -95,7 +95,9 @@ class Profile:
 
     :param kept: per model class name, the fields the platform keeps
         (``{"Product": {"code", "name", ...}, "Variant": {...}}``); a class not
-        listed is kept whole. What is not kept is declared here, never dropped silently.
+        listed is kept whole, one listed with no fields is not kept at all (Tray
+        keeps no ``StockReservation``: the plugin does). What is not kept is
+        declared here, never dropped silently.
     :param orders: ``"incremental"`` (read changes since a checkpoint) or
         ``"queue"`` (orders stay until acknowledged).
     :param mappings: the status (and shipping, payment, channel) tables of a
@@ -113,6 +115,12 @@ class Profile:
     invalid: Mapping[str, Sequence[tuple[str, Callable[[Any], Any]]]] = attrs.field(factory=dict)
     page_size_setting: str | None = None
     opt_out: Mapping[str, str] = attrs.field(factory=dict)
+
+    @opt_out.validator
+    def _reasons(self, attribute: Any, value: Mapping[str, str]) -> None:
+        blank = sorted(name for name, reason in value.items() if not str(reason).strip())
+        if blank:
+            raise ValueError(f"an opt-out needs a written reason; none given for {', '.join(blank)}")
 
 
 class PlatformView(Protocol):
