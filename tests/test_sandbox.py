@@ -201,3 +201,29 @@ def test_the_platform_side_limiter_never_admits_more_than_its_window(limit: int,
             assert wait > 0
     for start in admitted:
         assert sum(1 for t in admitted if start <= t < start + seconds) <= limit
+
+
+def test_a_request_the_sandbox_crashes_on_is_a_5xx_and_kept_in_errors() -> None:
+    from werkzeug.routing import Map, Rule
+
+    from tramo.sandbox import HttpSandbox
+
+    class Broken(HttpSandbox):
+        url_map = Map([Rule("/boom", endpoint="boom")])
+
+        def fresh_data(self) -> dict[str, int]:
+            return {}
+
+        @property
+        def settings(self) -> dict[str, str]:
+            return {"url": self.url}
+
+        def on_boom(self, request: object) -> object:
+            raise KeyError("a bug")
+
+    with Broken() as sandbox:
+        response = httpx.get(f"{sandbox.url}/boom")
+        assert response.status_code == 503 and [c.status for c in sandbox.calls] == [503]
+        assert [repr(e) for e in sandbox.errors] == ["KeyError('a bug')"]
+        sandbox.reset()
+        assert sandbox.errors == []

@@ -73,6 +73,9 @@ class HttpSandbox(Sandbox):
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._last_page: dict[str, bytes] = {}
+        #: exceptions raised while handling a request (a bug in the sandbox, not a
+        #: platform fault): the client got :meth:`server_error`; tests assert it stays empty
+        self.errors: list[BaseException] = []
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -102,6 +105,7 @@ class HttpSandbox(Sandbox):
         super().reset()
         with self.lock:
             self._last_page = {}
+            self.errors = []
 
     # -- the platform's answers (override for the platform's own bodies) ------
 
@@ -152,7 +156,11 @@ class HttpSandbox(Sandbox):
             if fault is Fault.TIMEOUT and not self.hang():
                 self.record(method, path, query, None, fault)
                 return _drop(environ, start_response)
-            response = self._handle(request, fault)
+            try:
+                response = self._handle(request, fault)
+            except Exception as exc:  # noqa: BLE001 - a sandbox bug is kept, not hidden as a fault
+                self.errors.append(exc)
+                response = self.server_error()
         self.record(method, path, query, response.status_code, fault)
         return response(environ, start_response)
 

@@ -43,6 +43,14 @@ from tramo.testing.kit import Kit, ok, project, skus_of
 FAR_FUTURE = datetime(2999, 1, 1, tzinfo=timezone.utc)
 
 
+@pytest.fixture(autouse=True)
+def the_sandbox_handled_every_request(kit: Kit) -> Iterator[None]:
+    """A request the sandbox crashed on looks like a 5xx to the plugin: that is a sandbox bug."""
+    yield
+    errors = list(getattr(kit.sandbox, "errors", ()))
+    assert not errors, f"the sandbox failed while handling a request: {errors[0]!r}"
+
+
 def needs(kit: Kit, prop: str, *capabilities: str) -> None:
     """Skip, saying why, when the plugin opted out or lacks a capability the property needs."""
     reason = kit.opted_out(prop)
