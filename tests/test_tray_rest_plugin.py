@@ -359,3 +359,18 @@ def test_look_ups_list_what_the_store_has(registry: Registry, store: TraySandbox
         shipping = connection.call("list_shipping_methods")
     assert [o.id for o in statuses] == [str(n) for n in range(1, 11)]
     assert "Correios Sedex" in [o.id for o in shipping]
+
+
+def test_an_order_with_a_bad_record_is_held_and_the_others_arrive(registry: Registry,
+                                                                  store: TraySandbox) -> None:
+    good = store.place_order(an_order())
+    bad = store.place_order(an_order(customer=tramo.Customer(name="Bia", cpf=None)))
+    with store.lock:  # the store kept a CPF that fails its check digits (Tray does not check)
+        customer = store.data["orders"][bad]["customer_id"]
+        store.data["customers"][customer]["cpf"] = "12345678900"
+    with connect(registry, store) as connection:
+        read = list(connection.call("receive_orders", since=None))
+    orders = [o for o in read if isinstance(o, tramo.Order)]
+    held = [h for h in read if isinstance(h, tramo.Held)]
+    assert [o.id for o in orders] == [good]
+    assert [h.remote_id for h in held] == [bad] and "cpf" in str(held[0].error)

@@ -357,7 +357,7 @@ def test_a_queued_order_comes_until_acknowledged_and_never_after(
         assert sorted(o.id for o in first) == sorted(ids)
         assert sorted(o.id for o in read_all(connection)) == sorted(ids)
         done = data.draw(st.lists(st.sampled_from(first), unique_by=lambda o: o.id), label="acked")
-        results = connection.call("acknowledge_orders", orders=done)
+        results = connection.call("acknowledge_orders", orders=[o.id for o in done])
         assert all(ok(r) for r in results), results
         rest = sorted(o.id for o in read_all(connection))
     assert rest == sorted(set(ids) - {o.id for o in done})
@@ -413,7 +413,11 @@ def test_sending_an_invoice_twice_holds_it_once(kit: Kit, order: Order, data: st
 ITEMS = {"send_products": ("products", s.products), "send_prices": ("prices", s.prices),
          "send_stock": ("levels", s.stock_levels), "send_tracking": ("trackings", s.trackings),
          "send_invoice": ("invoices", s.invoices), "sync_status": ("updates", s.status_updates),
-         "map_categories": ("categories", s.categories)}
+         "map_categories": ("categories", s.categories),
+         "reserve_stock": ("reservations", s.stock_reservations),
+         "release_stock": ("reservations", s.stock_reservations),
+         "send_cancellation": ("cancellations", s.cancellations),
+         "mark_delivered": ("orders", s.deliveries)}
 
 
 @given(data=st.data())

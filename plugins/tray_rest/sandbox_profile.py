@@ -94,6 +94,9 @@ def profile(mappings: Any) -> Profile:
             "send_stock": (
                 ("a warehouse", lambda level: attrs.evolve(level, warehouse="CD-2")),
             ),
+            "reserve_stock": (
+                ("a warehouse", lambda r: attrs.evolve(r, warehouse="CD-2")),
+            ),
         },
         page_size_setting="page_size",
     )
