@@ -88,7 +88,15 @@ def plugin(acknowledges: bool = True) -> SimpleNamespace:
 
 QUICK = settings(max_examples=8, deadline=None, derandomize=True, database=None,
                  report_multiple_bugs=False, phases=(Phase.explicit, Phase.generate))
-PROPERTY = QUICK(suite.test_a_queued_order_comes_until_acknowledged_and_never_after)
+
+
+def quick(prop: Any) -> Any:
+    """The property with QUICK settings, unless another test module already gave it some
+    (hypothesis decorates the one function object, and refuses a second settings)."""
+    return prop if getattr(prop, "_hypothesis_internal_settings_applied", False) else QUICK(prop)
+
+
+PROPERTY = quick(suite.test_a_queued_order_comes_until_acknowledged_and_never_after)
 
 
 @pytest.fixture
@@ -115,5 +123,4 @@ def test_an_acknowledgement_never_sent_is_caught(kit_of: Any) -> None:
 
 def test_the_incremental_properties_do_not_apply_to_a_queue(kit_of: Any) -> None:
     with pytest.raises(pytest.skip.Exception, match="queue"):
-        QUICK(suite.test_incremental_reads_yield_exactly_what_changed_after_the_checkpoint)(
-            kit=kit_of(True))
+        suite.test_incremental_reads_yield_exactly_what_changed_after_the_checkpoint(kit=kit_of(True))

@@ -45,7 +45,7 @@ class PagesSandbox(HttpSandbox):
         page = int(request.args.get("page", 1))
         return json_response({"page": page, "things": self.data["things"][(page - 1) * 3: page * 3]})
 
-    def rate_limited(self, retry_after: float) -> Response:
+    def rate_limited(self, request: Request, retry_after: float) -> Response:
         return json_response({"message": "slow down", "code": 429}, 429,
                              {"Retry-After": retry_after_header(retry_after)})
 

@@ -109,11 +109,11 @@ class HttpSandbox(Sandbox):
 
     # -- the platform's answers (override for the platform's own bodies) ------
 
-    def rate_limited(self, retry_after: float) -> Response:
+    def rate_limited(self, request: Request, retry_after: float) -> Response:
         return json_response({"error": "Too Many Requests"}, 429,
                              {"Retry-After": retry_after_header(retry_after)})
 
-    def server_error(self) -> Response:
+    def server_error(self, request: Request) -> Response:
         return json_response({"error": "Service Unavailable"}, 503)
 
     def not_found(self, request: Request) -> Response:
@@ -125,15 +125,26 @@ class HttpSandbox(Sandbox):
 
     # -- the WSGI app --------------------------------------------------------------
 
+    def http_error(self, request: Request, exc: HTTPException) -> Response:
+        """The answer to a routing error other than an unknown path (a wrong method, say)."""
+        return Response(exc.get_body(), exc.code or 500, exc.get_headers())
+
+    def guard(self, request: Request, endpoint: str) -> Response | None:
+        """Refuse a routed request before its handler runs (a missing token); None lets it in."""
+        return None
+
     def dispatch(self, request: Request) -> Response:
-        """Route to ``on_<endpoint>``; an unknown path gets :meth:`not_found`."""
+        """Route to ``on_<endpoint>`` past :meth:`guard`; an unknown path gets :meth:`not_found`."""
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             endpoint, arguments = adapter.match()
         except NotFound:
             return self.not_found(request)
         except HTTPException as exc:
-            return Response(exc.get_body(), exc.code or 500, exc.get_headers())
+            return self.http_error(request, exc)
+        refused = self.guard(request, endpoint)
+        if refused is not None:
+            return refused
         return getattr(self, f"on_{endpoint}")(request, **arguments)
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
@@ -149,9 +160,9 @@ class HttpSandbox(Sandbox):
             self.record(method, path, query, None, fault)
             return _drop(environ, start_response)
         if fault is Fault.RATE_LIMITED:
-            response = self.rate_limited(wait)
+            response = self.rate_limited(request, wait)
         elif fault is Fault.SERVER_ERROR:
-            response = self.server_error()
+            response = self.server_error(request)
         else:
             if fault is Fault.TIMEOUT and not self.hang():
                 self.record(method, path, query, None, fault)
@@ -160,7 +171,7 @@ class HttpSandbox(Sandbox):
                 response = self._handle(request, fault)
             except Exception as exc:  # noqa: BLE001 - a sandbox bug is kept, not hidden as a fault
                 self.errors.append(exc)
-                response = self.server_error()
+                response = self.server_error(request)
         self.record(method, path, query, response.status_code, fault)
         return response(environ, start_response)
 

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import re
 import secrets
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from tramo.budget import Window
 from tramo.sandbox import (
-    Fault,
     HttpSandbox,
     Knobs,
     Request,
@@ -27,7 +25,7 @@ from tramo.sandbox import (
     json_response,
     retry_after_header,
 )
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, Rule
 
 from tramo_tray_rest.sandbox_records import STORE_TZ, read_body, today_of
@@ -122,29 +120,20 @@ class TrayHttp(HttpSandbox):
 
     def __init__(self, knobs: Knobs | None = None, *, host: str = "127.0.0.1",
                  port: int = 0) -> None:
-        self._local = threading.local()
         if knobs is None:
             knobs = Knobs(time_scale=100, rate_limits=TRAY_LIMITS)
         super().__init__(knobs, host=host, port=port)
 
     # -- plumbing: routing, tokens, Tray's error bodies -------------------------------
 
-    def admit(self, method: str, path: str) -> tuple[Fault | None, float]:
-        """Remember the path for the 429/5xx bodies, which name it (``url``)."""
-        self._local.path = path
-        return super().admit(method, path)
-
-    def _path(self) -> str:
-        return getattr(self._local, "path", "/web_api")
-
-    def rate_limited(self, retry_after: float) -> Response:
-        response = tray_error(self._path(), 429, "Too Many Requests",
+    def rate_limited(self, request: Request, retry_after: float) -> Response:
+        response = tray_error(request.path, 429, "Too Many Requests",
                               ["Limite de requisições excedido, tente novamente mais tarde"])
         response.headers["Retry-After"] = retry_after_header(retry_after)
         return response
 
-    def server_error(self) -> Response:
-        return tray_error(self._path(), 500, "Internal Server Error",
+    def server_error(self, request: Request) -> Response:
+        return tray_error(request.path, 500, "Internal Server Error",
                           ["Erro interno, tente novamente mais tarde"])
 
     def not_found(self, request: Request) -> Response:
@@ -159,24 +148,15 @@ class TrayHttp(HttpSandbox):
             return False
         return endpoint in LIST_ENDPOINTS
 
-    def dispatch(self, request: Request) -> Response:
-        """Route, then check the access token (every route but ``/auth`` needs one)."""
-        adapter = self.url_map.bind_to_environ(request.environ)
-        try:
-            endpoint, arguments = adapter.match()
-        except NotFound:
-            return self.not_found(request)
-        except MethodNotAllowed:
+    def http_error(self, request: Request, exc: HTTPException) -> Response:
+        if isinstance(exc, MethodNotAllowed):
             return tray_error(request.path, 405, "Method Not Allowed", ["Método não permitido"])
-        except HTTPException as exc:
-            return tray_error(request.path, exc.code or 400, exc.name, [exc.description or ""])
-        if endpoint != "auth":
-            refused = self._refuse_token(request)
-            if refused is not None:
-                return refused
-        return getattr(self, f"on_{endpoint}")(request, **arguments)
+        return tray_error(request.path, exc.code or 400, exc.name, [exc.description or ""])
 
-    def _refuse_token(self, request: Request) -> Response | None:
+    def guard(self, request: Request, endpoint: str) -> Response | None:
+        """Every route but ``/auth`` needs a valid, unexpired access token."""
+        if endpoint == "auth":
+            return None
         token = request.args.get("access_token", "")
         with self.lock:
             expires = self.data["access_tokens"].get(token)

@@ -398,12 +398,12 @@ class MinishopSandbox(HttpSandbox):
             return error(403, "forbidden", "the API token lacks the write scope")
         return super().dispatch(request)
 
-    def rate_limited(self, retry_after: float) -> Response:
+    def rate_limited(self, request: Request, retry_after: float) -> Response:
         response = error(429, "rate_limited", "more than 120 requests in a minute")
         response.headers["Retry-After"] = retry_after_header(retry_after)
         return response
 
-    def server_error(self) -> Response:
+    def server_error(self, request: Request) -> Response:
         return error(503, "unavailable", "minishop is briefly unavailable")
 
     def not_found(self, request: Request) -> Response:
