@@ -388,7 +388,8 @@ class MinishopSandbox(HttpSandbox):
 
     # -- plumbing: auth, errors, bodies ------------------------------------------------
 
-    def dispatch(self, request: Request) -> Response:
+    def guard(self, request: Request, endpoint: str) -> Response | None:
+        """Every route needs the bearer token; a write needs its write scope."""
         header = request.headers.get("Authorization", "")
         token = header.removeprefix("Bearer ") if header.startswith("Bearer ") else None
         scopes = TOKENS.get(token) if token is not None else None
@@ -396,7 +397,7 @@ class MinishopSandbox(HttpSandbox):
             return error(401, "unauthorized", "missing or unknown API token")
         if request.method != "GET" and "write" not in scopes:
             return error(403, "forbidden", "the API token lacks the write scope")
-        return super().dispatch(request)
+        return None
 
     def rate_limited(self, request: Request, retry_after: float) -> Response:
         response = error(429, "rate_limited", "more than 120 requests in a minute")
