@@ -3,22 +3,33 @@
 A platform that repeats a cursor or a page forever must not hang a sync, so
 every helper remembers every token it has used (not only the previous one)
 and stops at ``max_pages``; either way it raises :class:`PagingError`. Pages
-of a page-number API whose total is known can be fetched concurrently.
+of a page-number API whose total is known can be fetched concurrently, and
+the details of each listed record while the listing goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Hashable,
+    Iterator,
+    Sequence,
+)
 from typing import Generic, TypeVar
 
 import attrs
 
 from tramo.errors import TransientError
 
-__all__ = ["Page", "PagingError", "cursor_pages", "gather_pages", "offset_pages", "page_numbers"]
+__all__ = ["Page", "PagingError", "cursor_pages", "fetch_each", "gather_pages", "offset_pages",
+           "page_numbers"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 DEFAULT_MAX_PAGES = 10_000
 
 
@@ -123,3 +134,34 @@ async def gather_pages(fetch: Callable[[int], Awaitable[Sequence[T]]], pages: in
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def fetch_each(items: AsyncIterable[T], fetch: Callable[[T], Awaitable[R]], *,
+                     concurrency: int = 4) -> AsyncIterator[R]:
+    """``fetch(item)`` for each listed item, at most ``concurrency`` at once, results in list order.
+
+    For list-then-detail APIs (a page of order ids, then one call per order):
+    the fetches start while the listing is still paging, so the two overlap
+    instead of queueing behind each other. A fetch's error ends the read;
+    the fetches still running are cancelled.
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(item: T) -> R:
+        async with limit:
+            return await fetch(item)
+
+    pending: list[asyncio.Future[R]] = []
+    try:
+        async for item in items:
+            pending.append(asyncio.ensure_future(one(item)))
+            while pending and pending[0].done():
+                yield pending.pop(0).result()
+        while pending:
+            yield await pending.pop(0)
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable
+from collections.abc import AsyncIterator, Hashable
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tramo.paging import Page, PagingError, cursor_pages, gather_pages, offset_pages, page_numbers
+from tramo.paging import (
+    Page,
+    PagingError,
+    cursor_pages,
+    fetch_each,
+    gather_pages,
+    offset_pages,
+    page_numbers,
+)
 
 items_lists = st.lists(st.integers(), max_size=60)
 page_sizes = st.integers(1, 12)
@@ -87,3 +95,55 @@ def test_pages_are_fetched_concurrently_and_come_out_in_order() -> None:
 
     assert asyncio.run(read()) == [v for n in range(1, 9) for v in (n * 10, n * 10 + 1)]
     assert peak == 3
+
+
+@given(delays=st.lists(st.integers(0, 5), min_size=0, max_size=12), concurrency=st.integers(1, 4))
+def test_fetch_each_overlaps_the_listing_and_keeps_its_order(delays: list[int], concurrency: int) -> None:
+    events: list[str] = []
+    running = peak = 0
+
+    async def listing() -> AsyncIterator[int]:
+        for index in range(len(delays)):
+            await asyncio.sleep(0)  # a page arriving
+            yield index
+        await asyncio.sleep(0)
+        events.append("listing ended")
+
+    async def fetch(index: int) -> int:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        events.append(f"fetching {index}")
+        await asyncio.sleep(0.0005 * delays[index])  # answers come back out of order
+        running -= 1
+        return index * 10
+
+    async def read() -> list[int]:
+        return [value async for value in fetch_each(listing(), fetch, concurrency=concurrency)]
+
+    assert asyncio.run(read()) == [index * 10 for index in range(len(delays))]
+    assert peak <= concurrency
+    if delays:  # the first fetch starts before the listing has ended
+        assert events.index("fetching 0") < events.index("listing ended")
+
+
+def test_fetch_each_ends_at_a_failed_fetch() -> None:
+    started: list[int] = []
+
+    async def listing() -> AsyncIterator[int]:
+        for index in range(6):
+            yield index
+
+    async def fetch(index: int) -> int:
+        started.append(index)
+        if index == 1:
+            raise ValueError("gone")
+        await asyncio.sleep(0.05)
+        return index
+
+    async def read() -> list[int]:
+        return [value async for value in fetch_each(listing(), fetch, concurrency=2)]
+
+    with pytest.raises(ValueError):
+        asyncio.run(asyncio.wait_for(read(), 5))
+    assert started[:2] == [0, 1]

@@ -216,9 +216,9 @@ def test_a_checkpoint_filters_by_its_store_day_and_keeps_only_later_changes(when
     assert params == {"modified": when.astimezone(SAO_PAULO).strftime("%Y-%m-%d")}
     same_second = {"modified": when.astimezone(SAO_PAULO).strftime("%Y-%m-%d %H:%M:%S")}
     later = {"modified": (when + timedelta(seconds=1)).astimezone(SAO_PAULO).strftime("%Y-%m-%d %H:%M:%S")}
+    assert after == when
     assert wire.changed_after(later, after, SAO_PAULO)
-    assert not wire.changed_after(same_second, after.replace(microsecond=0) if after else None,
-                                  SAO_PAULO)
+    assert not wire.changed_after(same_second, when.replace(microsecond=0), SAO_PAULO)
 
 
 def test_a_price_tray_cannot_hold_is_refused() -> None:

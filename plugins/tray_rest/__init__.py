@@ -12,7 +12,6 @@ rate budget. Writes are plain functions, one item after another.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
@@ -20,6 +19,7 @@ from typing import Any
 
 import tramo
 from tramo.model import parents_first
+from tramo.paging import fetch_each
 from tramo.writes import write_each
 
 from tramo_tray_rest import wire
@@ -221,15 +221,13 @@ async def _variants_for(tray: AsyncTray, products: list[dict[str, Any]],
         async for record in tray.pages("/products/variants", {}, "Variants", "Variant"):
             found[wire.text(record.get("product_id"))].append(record)
         return found
-    limit = asyncio.Semaphore(tray.concurrency)
 
-    async def of(product_id: str) -> None:
-        async with limit:
-            async for record in tray.pages("/products/variants", {"product_id": product_id},
-                                           "Variants", "Variant"):
-                found[product_id].append(record)
+    async def of(product_id: str) -> tuple[str, list[dict[str, Any]]]:
+        return product_id, [r async for r in tray.pages(
+            "/products/variants", {"product_id": product_id}, "Variants", "Variant")]
 
-    await asyncio.gather(*(of(ident) for ident in wanted))
+    async for product_id, records in fetch_each(_each(wanted), of, concurrency=tray.concurrency):
+        found[product_id] = records
     return found
 
 
@@ -379,38 +377,34 @@ async def receive_orders(connection: tramo.Connection,
     tray = async_api(connection)
     zone = connection.timezone
     params, after = wire.modified_filter(since, zone)
-    limit = asyncio.Semaphore(tray.concurrency)
-    pending: collections.deque[asyncio.Task[tramo.Order | tramo.Held | None]] = collections.deque()
-    seen: set[str] = set()
-    try:
+
+    async def changed() -> AsyncIterator[str]:
+        seen: set[str] = set()  # a page served twice must not import its orders twice
         async for record in tray.pages("/orders", {**params, "sort": "id_asc"}, "Orders", "Order"):
             ident = wire.text(record.get("id"))
-            if ident in seen or not wire.changed_after(record, after, zone):
-                continue
-            seen.add(ident)
-            pending.append(asyncio.ensure_future(_complete(tray, ident, limit)))
-            while pending and pending[0].done():
-                if (order := pending.popleft().result()) is not None:
-                    yield order
-        while pending:
-            if (order := await pending.popleft()) is not None:
-                yield order
-    finally:
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+            if ident not in seen and wire.changed_after(record, after, zone):
+                seen.add(ident)
+                yield ident
+
+    async for order in fetch_each(changed(), lambda ident: _complete(tray, ident),
+                                  concurrency=tray.concurrency):
+        if order is not None:
+            yield order
 
 
-async def _complete(tray: AsyncTray, ident: str,
-                    limit: asyncio.Semaphore) -> tramo.Order | tramo.Held | None:
+async def _each(ids: Sequence[str]) -> AsyncIterator[str]:
+    for ident in ids:
+        yield ident
+
+
+async def _complete(tray: AsyncTray, ident: str) -> tramo.Order | tramo.Held | None:
     """One order with everything in it; None when it is gone (deleted since it was listed)."""
-    async with limit:
-        try:
-            answer = await tray.get(path("/orders/{}/complete", ident))
-        except tramo.PlatformError as exc:
-            if exc.code == "not_found":
-                return None
-            raise
+    try:
+        answer = await tray.get(path("/orders/{}/complete", ident))
+    except tramo.PlatformError as exc:
+        if exc.code == "not_found":
+            return None
+        raise
     try:
         return wire.order_from_wire(answer, tray.zone)
     except tramo.ValidationError as exc:
@@ -421,8 +415,8 @@ async def _complete(tray: AsyncTray, ident: str,
 async def get_orders(connection: tramo.Connection,
                      ids: Sequence[str]) -> AsyncIterator[tramo.Order | tramo.Held]:
     tray = async_api(connection)
-    limit = asyncio.Semaphore(tray.concurrency)
-    for found in await asyncio.gather(*(_complete(tray, ident, limit) for ident in ids)):
+    async for found in fetch_each(_each(ids), lambda ident: _complete(tray, ident),
+                                  concurrency=tray.concurrency):
         if found is not None:
             yield found
 

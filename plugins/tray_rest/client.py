@@ -83,6 +83,12 @@ def keeper(connection: tramo.Connection) -> TokenKeeper:
         connection.state, obtain, margin=timedelta(minutes=5)))
 
 
+def _client(connection: tramo.Connection) -> dict[str, Any]:
+    """What the sync and async clients share: the store's address and its budget."""
+    return {"base_url": connection.settings["api_address"],
+            "headers": {"Accept": "application/json"}, "budget": budget(connection)}
+
+
 def _auth(connection: tramo.Connection) -> TokenAuth:
     return TokenAuth(keeper(connection), query_parameter("access_token"),
                      refused=lambda r: wire.token_refused(r.status_code, r.content))
@@ -95,9 +101,7 @@ class Tray:
         self.connection = connection
         self.zone = connection.timezone
         self.per_page = per_page(connection)
-        self.http: httpx.Client = connection.http_client(
-            connection.settings["api_address"], headers={"Accept": "application/json"},
-            budget=budget(connection))
+        self.http: httpx.Client = connection.http_client(**_client(connection))
         self.http.auth = _auth(connection)
 
     def get(self, where: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -200,9 +204,7 @@ class AsyncTray:
         self.zone = connection.timezone
         self.per_page = per_page(connection)
         self.concurrency = max(1, int(connection.settings["concurrency"]))
-        self.http: httpx.AsyncClient = connection.async_http_client(
-            connection.settings["api_address"], headers={"Accept": "application/json"},
-            budget=budget(connection))
+        self.http: httpx.AsyncClient = connection.async_http_client(**_client(connection))
         self.http.auth = _auth(connection)
 
     async def get(self, where: str, params: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -76,8 +76,7 @@ def money(value: Decimal) -> str:
 
 def measure(value: Decimal) -> str:
     """A measure as Tray takes it: plain decimal text without exponent or trailing zeros."""
-    plain = format(value.normalize(), "f")
-    return plain
+    return format(value.normalize(), "f")
 
 
 def flag(value: Any) -> bool:
@@ -548,12 +547,12 @@ def _item(record: Mapping[str, Any]) -> tramo.OrderItem:
                  for d in record.get("Discount") or []]
     quantity = int(decimal(record.get("quantity"), "ProductsSold.quantity") or 0)
     price = decimal(record.get("price"), "ProductsSold.price") or Decimal(0)
+    # An item of a product without a reference is known by Tray's variant (or product) id.
     return tramo.OrderItem(
         sku=text(record.get("reference")) or text(record.get("variant_id") or record.get("product_id")),
         name=text(record.get("name")) or text(record.get("original_name")),
         quantity=quantity, unit_price=price,
         discount=sum((d for d in discounts if d is not None), Decimal(0)),
-        product_code=text(record.get("product_id")) or None,
         gtin=text(record.get("ean")) or None,
         attributes=[f"{text(a.get('type'))}: {text(a.get('value'))}" for a in skus
                     if isinstance(a, dict)],
