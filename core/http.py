@@ -17,7 +17,10 @@ and uses it as any httpx client. Underneath, a :class:`RetryingTransport`
 
 Per request, ``extensions={"tramo.idempotent": True}`` marks a POST that is
 safe to repeat (a query sent as POST) and ``False`` a PUT that is not (one
-that adds to a counter); ``{"tramo.cost": 2}`` draws more from the budget.
+that adds to a counter); ``{"tramo.cost": 2}`` draws more from the budget;
+``{"tramo.answer": predicate}`` hands over a response the predicate accepts
+whatever its status (a SOAP fault comes as HTTP 500, but it is the
+platform's answer, not a failure to retry).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from tramo.errors import (
 from tramo.redaction import RedactingFilter, redact_url
 
 __all__ = [
+    "ANSWER",
     "COST",
     "IDEMPOTENT",
     "AsyncRetryingTransport",
@@ -62,6 +66,8 @@ __all__ = [
 IDEMPOTENT = "tramo.idempotent"
 #: request extension: how many budget tokens the request costs (default 1)
 COST = "tramo.cost"
+#: request extension: a predicate on a response; one it accepts is the answer, whatever its status
+ANSWER = "tramo.answer"
 
 #: methods that RFC 9110 defines as idempotent
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
@@ -188,6 +194,9 @@ class _Decider:
         """None to hand ``response`` over; else the wait before the next try (or an error)."""
         status = response.status_code
         if status not in self.policy.statuses:
+            return None
+        is_answer = request.extensions.get(ANSWER)
+        if is_answer is not None and is_answer(response):
             return None
         what = f"{self.label(request)}: HTTP {status}"
         retry_after = parse_retry_after(response.headers.get("Retry-After"))

@@ -7,12 +7,19 @@ the WSDL and trees over lxml's limits, in the WSDL and in every answer
 timeout on a client it is given, and httpx's bound each phase, not the call);
 fetches a WSDL once per process (:data:`WSDL_CACHE`); and fails with tramo
 errors, letting those the HTTP clients raise pass through.
+
+rpc/encoded services (PHP's NuSOAP, .NET's old ASMX) lean on the SOAP
+encoding schema, which zeep would fetch from the web; a copy of the part zeep
+reads is bundled, so those WSDLs load with external references still refused.
+Operations the caller names idempotent (reads) are retried like a GET; a SOAP
+fault, which arrives as HTTP 500, is the platform's answer and is never retried.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 import logging
 import re
 import threading
@@ -23,12 +30,15 @@ from typing import Any, NoReturn
 import httpx
 import zeep
 import zeep.cache
+import zeep.wsdl
+from lxml import etree
 from zeep.exceptions import (DTDForbidden, EntitiesForbidden, Error, ExternalReferenceForbidden,
                              Fault, TransportError, ValidationError, XMLSyntaxError)
 from zeep.proxy import AsyncOperationProxy
 from zeep.transports import AsyncTransport
 
 from tramo.errors import OutcomeUnknownError, PlatformError, TramoError, TransientError, describe
+from tramo.http import ANSWER, IDEMPOTENT
 from tramo.redaction import redact_url
 
 __all__ = ["WSDL_CACHE", "SoapClient", "UnsafeXmlError", "WsdlCache", "soap_client"]
@@ -41,6 +51,33 @@ _FAULT = re.compile(rb"<(?:[\w.-]+:)?Fault[\s>]")
 #: libxml2's words, in lxml's syntax errors, for a document over its limits
 #: (huge_tree off): depth, text size, entity expansion.
 _LIMITS = ("XML_PARSE_HUGE", "Excessive depth", "amplification", "entity reference loop")
+
+SOAP_ENCODING = "http://schemas.xmlsoap.org/soap/encoding/"
+#: What zeep needs of the SOAP 1.1 encoding schema: the array type, its
+#: ``arrayType`` attribute (which rpc/encoded WSDLs restrict) and the struct.
+_ENCODING_SCHEMA = f"""<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="{SOAP_ENCODING}">
+  <xs:attribute name="arrayType" type="xs:string"/>
+  <xs:attribute name="offset" type="xs:string"/>
+  <xs:complexType name="Array">
+    <xs:sequence><xs:any namespace="##any" minOccurs="0" maxOccurs="unbounded" processContents="lax"/></xs:sequence>
+    <xs:anyAttribute namespace="##other" processContents="lax"/>
+  </xs:complexType>
+  <xs:complexType name="Struct">
+    <xs:sequence><xs:any namespace="##any" minOccurs="0" maxOccurs="unbounded" processContents="lax"/></xs:sequence>
+    <xs:anyAttribute namespace="##other" processContents="lax"/>
+  </xs:complexType>
+</xs:schema>""".encode()
+
+#: The operation being called, for the transport to mark its request.
+_OPERATION: contextvars.ContextVar[str] = contextvars.ContextVar("tramo_soap_operation", default="")
+
+
+def _never(operation: str) -> bool:
+    return False
+
+
+def _is_fault(response: httpx.Response) -> bool:
+    return bool(_FAULT.search(response.content))
 
 
 class UnsafeXmlError(PlatformError):
@@ -109,14 +146,25 @@ def _refuse_dtd(content: bytes) -> None:
         raise DTDForbidden(f"<!DOCTYPE {match[1].decode('ascii', 'replace')}>", None, None)
 
 
+class _Document(zeep.wsdl.Document):
+    """A WSDL document that starts with the bundled SOAP encoding schema."""
+
+    def load(self, location: str) -> None:
+        # Registered under its namespace as location: zeep's auto-import finds it there.
+        self.types.add_documents([etree.fromstring(_ENCODING_SCHEMA)], SOAP_ENCODING)
+        super().load(location)
+
+
 class _Transport(AsyncTransport):
     """zeep's AsyncTransport over clients it does not own, loading one document."""
 
-    def __init__(self, http: httpx.Client, async_http: httpx.AsyncClient, cache: WsdlCache) -> None:
+    def __init__(self, http: httpx.Client, async_http: httpx.AsyncClient, cache: WsdlCache,
+                 idempotent: Callable[[str], bool]) -> None:
         # Not AsyncTransport.__init__: it replaces both clients' headers with
         # zeep's User-Agent, wiping the connection's own for all their users.
         self._close_session, self._loaded, self.operation_timeout = False, False, None
         self.cache, self.wsdl_client, self.client = cache, http, async_http
+        self.idempotent = idempotent
         self.logger = logging.getLogger(AsyncTransport.__module__)
 
     def load(self, url: str) -> bytes:
@@ -132,15 +180,9 @@ class _Transport(AsyncTransport):
     async def post(self, address: str, message: bytes, headers: dict[str, str]) -> httpx.Response:
         # zeep's post logs whole envelopes and answers at DEBUG: passwords
         # travel in SOAP bodies (Tray's psenha), personal data in answers.
-        try:
-            response = await self.client.post(address, content=message, headers=headers)
-        except OutcomeUnknownError as exc:
-            # The core's client takes a 500 to a POST for a failure it must not repeat,
-            # but SOAP answers every fault with a 500: that is the platform's word.
-            response = exc.response
-            if response is None or not _FAULT.search(response.content):
-                raise
-            response.request = httpx.Request("POST", address)  # unset on a transport's answer
+        extensions = {ANSWER: _is_fault, IDEMPOTENT: self.idempotent(_OPERATION.get())}
+        response = await self.client.post(address, content=message, headers=headers,
+                                          extensions=extensions)
         _refuse_dtd(response.content)
         return response
 
@@ -150,36 +192,57 @@ class _Transport(AsyncTransport):
 
 class _Operation(AsyncOperationProxy):
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        timeout: float = self._proxy._client.operation_timeout
+        client: SoapClient = self._proxy._client
         address: str = self._proxy._binding_options.get("address") or ""
         what = f"SOAP operation {self._op_name!r} at {redact_url(address)}"
+        token = _OPERATION.set(self._op_name)
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(client.operation_timeout):
                 return await super().__call__(*args, **kwargs)
         except TimeoutError as exc:
-            raise TransientError(f"{what} took longer than {timeout:g} s") from exc
+            late = f"{what} took longer than {client.operation_timeout:g} s"
+            if client.idempotent(self._op_name):
+                raise TransientError(late) from exc
+            raise OutcomeUnknownError(f"{late}; it may have been applied") from exc
         except Exception as exc:
             _reraise(exc, what, address, self._op_name)
+        finally:
+            _OPERATION.reset(token)
 
 
 class SoapClient(zeep.AsyncClient):
     """zeep's AsyncClient whose operations are bounded and fail with tramo errors."""
 
     operation_timeout: float = 60.0
+    idempotent: Callable[[str], bool] = staticmethod(_never)
 
     def bind(self, service_name: str | None = None, port_name: str | None = None) -> Any:
-        proxy = super().bind(service_name, port_name)
-        if proxy is not None:
-            proxy._operations = {name: _Operation(proxy, name) for name in proxy._operations}
-        return proxy
+        return _bounded(super().bind(service_name, port_name))
+
+    @property
+    def operations(self) -> frozenset[str]:
+        """The names of the operations the WSDL's first port offers."""
+        return frozenset(self.service._operations)
 
 
-def soap_client(wsdl_url: str, *, http: httpx.Client, async_http: httpx.AsyncClient,
-                operation_timeout: float = 60.0, cache: WsdlCache = WSDL_CACHE) -> SoapClient:
-    """A SOAP client for ``wsdl_url`` over the caller's HTTP clients, which it never closes.
+def _bounded(proxy: Any) -> Any:
+    if proxy is not None:
+        proxy._operations = {name: _Operation(proxy, name) for name in proxy._operations}
+    return proxy
 
-    The WSDL is loaded now (from ``cache``, or synchronously through ``http``);
-    operations go through ``async_http``, each bounded by ``operation_timeout`` s.
+
+def soap_client(wsdl: str, *, http: httpx.Client, async_http: httpx.AsyncClient,
+                operation_timeout: float = 60.0, cache: WsdlCache = WSDL_CACHE,
+                idempotent: Callable[[str], bool] = _never,
+                address: str | None = None) -> SoapClient:
+    """A SOAP client for the WSDL at ``wsdl`` over the caller's HTTP clients, which it never closes.
+
+    The WSDL is loaded now (from ``cache``, or synchronously through ``http``;
+    ``wsdl`` may be a local file, a copy the user keeps); operations go through
+    ``async_http`` to ``address`` (default: the WSDL's), each bounded by
+    ``operation_timeout`` s. ``idempotent(operation)`` says which may be sent
+    again after a failure; the others fail with OutcomeUnknownError when their
+    answer is lost.
 
     :raises UnsafeXmlError: the WSDL has a DTD or an import, or is too big or deep.
     :raises TransientError: the WSDL could not be fetched.
@@ -188,12 +251,17 @@ def soap_client(wsdl_url: str, *, http: httpx.Client, async_http: httpx.AsyncCli
     settings = zeep.Settings(strict=True, xml_huge_tree=False, forbid_dtd=True,
                              forbid_entities=True, forbid_external=True)
     try:
-        transport = _Transport(http, async_http, cache)
-        client = SoapClient(wsdl_url, transport=transport, settings=settings)
+        transport = _Transport(http, async_http, cache, idempotent)
+        client = SoapClient(_Document(wsdl, transport, settings=settings),
+                            transport=transport, settings=settings)
+        if address is not None:
+            binding = next(iter(client.wsdl.bindings))
+            client._default_service = _bounded(client.create_service(binding, address))
     except Exception as exc:
-        cache.discard(wsdl_url)
-        _reraise(exc, f"WSDL {redact_url(wsdl_url)}", wsdl_url)
+        cache.discard(wsdl)
+        _reraise(exc, f"WSDL {redact_url(wsdl)}", wsdl)
     client.operation_timeout = operation_timeout
+    client.idempotent = idempotent
     return client
 
 

@@ -183,6 +183,23 @@ def test_operations_round_trip_and_the_connection_clients_stay_as_they_were(
     assert len(sandbox.calls_to("/service", "POST")) == 2
 
 
+def test_a_local_copy_of_the_wsdl_is_read_from_disk_and_calls_go_to_the_given_address(
+        sandbox: SoapSandbox, cache: WsdlCache, tmp_path: Path) -> None:
+    copy = tmp_path / "service.wsdl"
+    copy.write_text(WSDL.format(url="https://wrong.example.com", imports=""), encoding="utf-8")
+
+    async def run(http: httpx.Client) -> Any:
+        async with httpx.AsyncClient() as async_http:
+            client = soap_client(str(copy), http=http, async_http=async_http, cache=cache,
+                                 address=f"{sandbox.url}/service")
+            assert client.operations == {"Echo", "Sum"}
+            return await client.service.Sum(a=2, b=3)
+
+    with httpx.Client() as http:
+        assert asyncio.run(run(http)) == 5
+    assert sandbox.calls_to("/service", "GET") == []
+
+
 def test_two_clients_for_one_wsdl_fetch_it_once_until_the_cache_is_cleared(
         sandbox: SoapSandbox) -> None:
     WSDL_CACHE.clear()
@@ -236,16 +253,18 @@ def test_a_soap_fault_is_a_platform_error_with_its_code(
     assert caught.value.code == "soap:Client" and caught.value.causes == ("pid_loja inválido",)
 
 
-def test_a_hanging_operation_ends_in_a_transient_error_and_the_client_goes_on(
-        sandbox: SoapSandbox, cache: WsdlCache) -> None:
+@pytest.mark.parametrize(("read", "error"), [(True, TransientError), (False, OutcomeUnknownError)])
+def test_a_hanging_operation_ends_in_a_typed_error_and_the_client_goes_on(
+        sandbox: SoapSandbox, cache: WsdlCache, read: bool, error: type[Exception]) -> None:
+    # A read that took too long is worth another try; a write may have landed.
     sandbox.configure(hang=1.0)
     sandbox.inject(Fault.TIMEOUT, where=lambda method, path: method == "POST")
 
     async def run(http: httpx.Client) -> Any:
         async with httpx.AsyncClient() as async_http:
             client = soap_client(sandbox.wsdl_url, http=http, async_http=async_http, cache=cache,
-                                 operation_timeout=0.3)
-            with pytest.raises(TransientError, match="'Sum'.*longer than 0.3 s"):
+                                 operation_timeout=0.3, idempotent=lambda name: read)
+            with pytest.raises(error, match="'Sum'.*longer than 0.3 s"):
                 await client.service.Sum(a=1, b=2)
             return await client.service.Sum(a=1, b=2)
 
@@ -290,6 +309,27 @@ def test_over_the_core_clients_a_fault_is_still_a_platform_error(
     with http_client(fast) as http:
         assert asyncio.run(run(http)) == "soap:Server"
     assert len(sandbox.calls_to("/service", "GET")) == 2  # the WSDL was fetched again after a 503
+
+
+def test_a_read_is_retried_after_a_5xx_but_a_fault_is_the_answer_and_is_not(
+        sandbox: SoapSandbox, cache: WsdlCache) -> None:
+    fast = HttpOptions(retry=RetryPolicy(attempts=3, backoff=0.001, max_backoff=0.01))
+    sandbox.inject(Fault.SERVER_ERROR, where=lambda method, path: method == "POST")
+
+    async def run(http: httpx.Client) -> Any:
+        async with async_http_client(fast) as async_http:
+            client = soap_client(sandbox.wsdl_url, http=http, async_http=async_http, cache=cache,
+                                 idempotent=lambda name: name == "Sum")
+            assert await client.service.Sum(a=1, b=2) == 3  # a 503, then the answer
+            sandbox.data["reply"] = (500, envelope(
+                "<soap:Fault><faultcode>soap:Client</faultcode><faultstring>x</faultstring>"
+                "</soap:Fault>"))
+            with pytest.raises(PlatformError):
+                await client.service.Sum(a=1, b=2)
+
+    with http_client(fast) as http:
+        asyncio.run(run(http))
+    assert len(sandbox.calls_to("/service", "POST")) == 3  # 503 + answer, then one fault
 
 
 # -- hostile platform --------------------------------------------------------------
