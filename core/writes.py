@@ -10,13 +10,13 @@ dance, once, for every plugin.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 from tramo.errors import AuthenticationError, RateLimitedError, TramoError, ValidationError
 from tramo.model import WriteResult
 
-__all__ = ["STOPS_THE_BATCH", "write_each"]
+__all__ = ["STOPS_THE_BATCH", "awrite_each", "write_each"]
 
 T = TypeVar("T")
 
@@ -24,6 +24,31 @@ T = TypeVar("T")
 #: or the platform asked for a pause longer than the client waits. Each remaining
 #: item is reported FAILED with the same error, so the host retries them later.
 STOPS_THE_BATCH: tuple[type[TramoError], ...] = (AuthenticationError, RateLimitedError)
+
+
+class _Batch:
+    """The results of a batch so far, and the error that stops the rest of it."""
+
+    def __init__(self) -> None:
+        self.results: list[WriteResult] = []
+        self.stop: TramoError | None = None
+
+    def prepare(self, item: Any, ident: str, body: Callable[[Any], Any]) -> tuple[bool, Any]:
+        """(True, body) when the item is to be sent; else its result is already recorded."""
+        try:
+            prepared = body(item)
+        except ValidationError as exc:
+            self.results.append(WriteResult.held(ident, exc))
+            return False, None
+        if self.stop is not None:
+            self.results.append(WriteResult.failed(ident, self.stop))
+            return False, None
+        return True, prepared
+
+    def failed(self, ident: str, exc: TramoError) -> None:
+        if isinstance(exc, STOPS_THE_BATCH):
+            self.stop = exc
+        self.results.append(WriteResult.failed(ident, exc))
 
 
 def write_each(items: Iterable[T], local_id: Callable[[T], str], body: Callable[[T], Any],
@@ -37,22 +62,28 @@ def write_each(items: Iterable[T], local_id: Callable[[T], str], body: Callable[
     ``RetriesExhaustedError``, makes the item FAILED (never done), and the
     next item goes on.
     """
-    results: list[WriteResult] = []
-    stop: TramoError | None = None
+    batch = _Batch()
     for item in items:
         ident = local_id(item)
-        try:
-            prepared = body(item)
-        except ValidationError as exc:
-            results.append(WriteResult.held(ident, exc))
-            continue
-        if stop is not None:
-            results.append(WriteResult.failed(ident, stop))
-            continue
-        try:
-            results.append(send(item, prepared))
-        except TramoError as exc:
-            if isinstance(exc, STOPS_THE_BATCH):
-                stop = exc
-            results.append(WriteResult.failed(ident, exc))
-    return results
+        ready, prepared = batch.prepare(item, ident, body)
+        if ready:
+            try:
+                batch.results.append(send(item, prepared))
+            except TramoError as exc:
+                batch.failed(ident, exc)
+    return batch.results
+
+
+async def awrite_each(items: Iterable[T], local_id: Callable[[T], str], body: Callable[[T], Any],
+                      send: Callable[[T, Any], Awaitable[WriteResult]]) -> list[WriteResult]:
+    """:func:`write_each` for async write hooks: ``send`` is awaited, items one after another."""
+    batch = _Batch()
+    for item in items:
+        ident = local_id(item)
+        ready, prepared = batch.prepare(item, ident, body)
+        if ready:
+            try:
+                batch.results.append(await send(item, prepared))
+            except TramoError as exc:
+                batch.failed(ident, exc)
+    return batch.results

@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, time, tzinfo
+from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
 
 import tramo
 from tramo.errors import OutcomeUnknownError, TransientError
+from tramo.scalars import day, decimal, measure, moment, money, positive, stamp, text
 from tramo.tokens import Token
 
 __all__ = [
@@ -42,67 +43,11 @@ STORE_STATES = {1001: "the store is blocked", 1002: "the store is inactive",
 Json = dict[str, Any]
 
 
-# -- scalars ------------------------------------------------------------------------------
-
-
-def text(value: Any) -> str:
-    """A Tray scalar as text (``None`` and JSON null become empty)."""
-    return "" if value is None else str(value)
-
-
-def decimal(value: Any, field: str) -> Decimal | None:
-    """A Tray number (text or number); empty is None."""
-    raw = text(value).strip()
-    if not raw:
-        return None
-    try:
-        number = Decimal(raw)
-    except InvalidOperation:
-        raise tramo.ValidationError(field, value, "is not a number") from None
-    if not number.is_finite():
-        raise tramo.ValidationError(field, value, "is not a finite number")
-    return number
-
-
-def positive(value: Any, field: str) -> Decimal | None:
-    """A measure where Tray's ``0`` means "not set"."""
-    number = decimal(value, field)
-    return None if number is None or number == 0 else number
-
-
-def money(value: Decimal) -> str:
-    return f"{value:.2f}"
-
-
-def measure(value: Decimal) -> str:
-    """A measure as Tray takes it: plain decimal text without exponent or trailing zeros."""
-    return format(value.normalize(), "f")
+# -- scalars (tramo.scalars; Tray's "0" flags) ---------------------------------------------
 
 
 def flag(value: Any) -> bool:
     return text(value).strip() == "1"
-
-
-def moment(value: Any, zone: tzinfo, field: str) -> datetime | None:
-    """``YYYY-MM-DD HH:MM:SS`` or ``YYYY-MM-DD`` in store time; empty and zero dates are None."""
-    raw = text(value).strip()
-    if not raw or raw.startswith("0000-00-00"):
-        return None
-    try:
-        if len(raw) == 10:
-            return datetime.combine(date.fromisoformat(raw), time(0), zone)
-        return datetime.strptime(raw, "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone)
-    except ValueError:
-        raise tramo.ValidationError(field, value, "is not a Tray date (YYYY-MM-DD[ HH:MM:SS])") from None
-
-
-def day(value: datetime | None, zone: tzinfo) -> str:
-    """The store-time day of ``value`` (``0000-00-00`` for none)."""
-    return "0000-00-00" if value is None else value.astimezone(zone).strftime("%Y-%m-%d")
-
-
-def stamp(value: datetime, zone: tzinfo) -> str:
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _refuse(field: str, value: object, reason: str) -> tramo.ValidationError:

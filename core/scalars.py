@@ -1,0 +1,87 @@
+"""Scalars as text-minded platforms send and take them. No I/O.
+
+PHP platforms (Tray's REST and SOAP, Ideris, Tiny) send every scalar as text
+(``"27027.60"``, ``"1"``), write an empty date as ``0000-00-00`` and times
+without an offset, in the store's timezone. Plugins read and write such
+values with these helpers; a value that is not what it claims raises
+:class:`tramo.ValidationError` naming the field.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from tramo.errors import ValidationError
+
+__all__ = ["day", "decimal", "latin1", "measure", "moment", "money", "positive", "stamp", "text"]
+
+
+def text(value: Any) -> str:
+    """A scalar as text (``None`` and JSON null become empty)."""
+    return "" if value is None else str(value)
+
+
+def decimal(value: Any, field: str) -> Decimal | None:
+    """A number sent as text or as a number; empty is None."""
+    raw = text(value).strip()
+    if not raw:
+        return None
+    try:
+        number = Decimal(raw)
+    except InvalidOperation:
+        raise ValidationError(field, value, "is not a number") from None
+    if not number.is_finite():
+        raise ValidationError(field, value, "is not a finite number")
+    return number
+
+
+def positive(value: Any, field: str) -> Decimal | None:
+    """A measure where ``0`` means "not set"."""
+    number = decimal(value, field)
+    return None if number is None or number == 0 else number
+
+
+def money(value: Decimal) -> str:
+    """Two decimals, a dot, no thousands separator: ``"1234.50"``."""
+    return f"{value:.2f}"
+
+
+def measure(value: Decimal) -> str:
+    """Plain decimal text without exponent or trailing zeros: ``"0.25"``, ``"10"``."""
+    return format(value.normalize(), "f")
+
+
+def moment(value: Any, zone: tzinfo, field: str) -> datetime | None:
+    """``YYYY-MM-DD HH:MM:SS`` or ``YYYY-MM-DD`` in ``zone``; empty and zero dates are None."""
+    raw = text(value).strip()
+    if not raw or raw.startswith("0000-00-00"):
+        return None
+    try:
+        if len(raw) == 10:
+            return datetime.combine(date.fromisoformat(raw), time(0), zone)
+        return datetime.strptime(raw, "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone)
+    except ValueError:
+        raise ValidationError(field, value, "is not a date (YYYY-MM-DD[ HH:MM:SS])") from None
+
+
+def day(value: datetime | None, zone: tzinfo) -> str:
+    """The day of ``value`` in ``zone`` (``0000-00-00`` for none)."""
+    return "0000-00-00" if value is None else value.astimezone(zone).strftime("%Y-%m-%d")
+
+
+def stamp(value: datetime, zone: tzinfo) -> str:
+    """``YYYY-MM-DD HH:MM:SS`` in ``zone``."""
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def latin1(value: str, field: str) -> str:
+    """``value`` when ISO-8859-1 can hold it; a platform storing Latin-1 would mangle the rest."""
+    try:
+        value.encode("iso-8859-1")
+    except UnicodeEncodeError as exc:
+        bad = value[exc.start]
+        raise ValidationError(field, value, f"has {bad!r} (U+{ord(bad):04X}), which ISO-8859-1 "
+                                            f"cannot hold") from None
+    return value
