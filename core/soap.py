@@ -41,7 +41,7 @@ from tramo.errors import OutcomeUnknownError, PlatformError, TramoError, Transie
 from tramo.http import ANSWER, IDEMPOTENT
 from tramo.redaction import redact_url
 
-__all__ = ["WSDL_CACHE", "SoapClient", "UnsafeXmlError", "WsdlCache", "soap_client"]
+__all__ = ["WSDL_CACHE", "SoapClient", "SoapFaultError", "UnsafeXmlError", "WsdlCache", "soap_client"]
 
 #: A DTD in the prolog (after an optional BOM, XML declaration, comments, PIs).
 _DTD = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:(?:<\?.*?\?>|<!--.*?-->)\s*)*"
@@ -91,6 +91,19 @@ class UnsafeXmlError(PlatformError):
         self.refused, self.url = refused, redact_url(url)
         where = f"the answer to {operation!r} from" if operation else "the WSDL at"
         super().__init__(f"refused unsafe XML in {where} {self.url}: {refused}")
+
+
+class SoapFaultError(PlatformError):
+    """The platform answered a call with a SOAP fault.
+
+    :ivar code: the fault code as sent (``SOAP-ENV:Client.NaoEncontrado``).
+    :ivar fault: the fault's text (``faultstring``), for the plugin to word its own error.
+    :ivar operation: the operation that was refused.
+    """
+
+    def __init__(self, message: str, code: str, fault: str, operation: str) -> None:
+        super().__init__(message, code=code, causes=[fault] if fault else ())
+        self.fault, self.operation = fault, operation
 
 
 class WsdlCache(zeep.cache.Base):
@@ -159,12 +172,12 @@ class _Transport(AsyncTransport):
     """zeep's AsyncTransport over clients it does not own, loading one document."""
 
     def __init__(self, http: httpx.Client, async_http: httpx.AsyncClient, cache: WsdlCache,
-                 idempotent: Callable[[str], bool]) -> None:
+                 idempotent: Callable[[str], bool], encoding: str) -> None:
         # Not AsyncTransport.__init__: it replaces both clients' headers with
         # zeep's User-Agent, wiping the connection's own for all their users.
         self._close_session, self._loaded, self.operation_timeout = False, False, None
         self.cache, self.wsdl_client, self.client = cache, http, async_http
-        self.idempotent = idempotent
+        self.idempotent, self.encoding = idempotent, encoding
         self.logger = logging.getLogger(AsyncTransport.__module__)
 
     def load(self, url: str) -> bytes:
@@ -181,6 +194,8 @@ class _Transport(AsyncTransport):
         # zeep's post logs whole envelopes and answers at DEBUG: passwords
         # travel in SOAP bodies (Tray's psenha), personal data in answers.
         extensions = {ANSWER: _is_fault, IDEMPOTENT: self.idempotent(_OPERATION.get())}
+        if self.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+            message, headers = _encoded(message, headers, self.encoding)
         response = await self.client.post(address, content=message, headers=headers,
                                           extensions=extensions)
         _refuse_dtd(response.content)
@@ -188,6 +203,16 @@ class _Transport(AsyncTransport):
 
     async def aclose(self) -> None:
         """The HTTP clients belong to the connection: closing a SOAP client leaves them open."""
+
+
+def _encoded(message: bytes, headers: dict[str, str], encoding: str) -> tuple[bytes, dict[str, str]]:
+    """zeep's UTF-8 envelope in the charset the service reads; what it lacks becomes &#NNN;."""
+    document = etree.fromstring(message)  # zeep's own output: no DTD, no entities
+    content = etree.tostring(document, xml_declaration=True, encoding=encoding)
+    kind = next((v for k, v in headers.items() if k.lower() == "content-type"), "text/xml")
+    headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+    headers["Content-Type"] = f"{kind.split(';')[0]}; charset={encoding}"
+    return content, headers
 
 
 class _Operation(AsyncOperationProxy):
@@ -234,7 +259,7 @@ def _bounded(proxy: Any) -> Any:
 def soap_client(wsdl: str, *, http: httpx.Client, async_http: httpx.AsyncClient,
                 operation_timeout: float = 60.0, cache: WsdlCache = WSDL_CACHE,
                 idempotent: Callable[[str], bool] = _never,
-                address: str | None = None) -> SoapClient:
+                address: str | None = None, encoding: str = "utf-8") -> SoapClient:
     """A SOAP client for the WSDL at ``wsdl`` over the caller's HTTP clients, which it never closes.
 
     The WSDL is loaded now (from ``cache``, or synchronously through ``http``;
@@ -242,7 +267,8 @@ def soap_client(wsdl: str, *, http: httpx.Client, async_http: httpx.AsyncClient,
     ``async_http`` to ``address`` (default: the WSDL's), each bounded by
     ``operation_timeout`` s. ``idempotent(operation)`` says which may be sent
     again after a failure; the others fail with OutcomeUnknownError when their
-    answer is lost.
+    answer is lost. Requests go in ``encoding`` (ISO-8859-1 for services that
+    read nothing else); answers are read in whatever charset they declare.
 
     :raises UnsafeXmlError: the WSDL has a DTD or an import, or is too big or deep.
     :raises TransientError: the WSDL could not be fetched.
@@ -251,7 +277,7 @@ def soap_client(wsdl: str, *, http: httpx.Client, async_http: httpx.AsyncClient,
     settings = zeep.Settings(strict=True, xml_huge_tree=False, forbid_dtd=True,
                              forbid_entities=True, forbid_external=True)
     try:
-        transport = _Transport(http, async_http, cache, idempotent)
+        transport = _Transport(http, async_http, cache, idempotent, encoding)
         client = SoapClient(_Document(wsdl, transport, settings=settings),
                             transport=transport, settings=settings)
         if address is not None:
@@ -285,8 +311,8 @@ def _reraise(exc: Exception, what: str, url: str, operation: str | None = None) 
         refused = "a document beyond the parser's limits (entity expansion, depth or size)"
         raise UnsafeXmlError(refused, url, operation) from None
     if isinstance(exc, Fault):
-        raise PlatformError(f"{what} answered with a SOAP fault", code=exc.code,
-                            causes=[exc.message] if exc.message else ()) from None
+        raise SoapFaultError(f"{what} answered with a SOAP fault", str(exc.code or ""),
+                             str(exc.message or ""), operation or "") from None
     if isinstance(exc, TransportError):  # an HTTP error status, or an answer that is no XML
         status = exc.status_code
         if 400 <= status < 500 and status != 429:

@@ -20,7 +20,7 @@ from werkzeug.routing import Map, Rule
 from tramo.errors import OutcomeUnknownError, PlatformError, TransientError
 from tramo.http import HttpOptions, RetryPolicy, async_http_client, http_client
 from tramo.sandbox import Fault, HttpSandbox, Knobs, Request, Response
-from tramo.soap import WSDL_CACHE, UnsafeXmlError, WsdlCache, soap_client
+from tramo.soap import WSDL_CACHE, SoapFaultError, UnsafeXmlError, WsdlCache, soap_client
 
 NS = "urn:tramo:test"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -111,6 +111,7 @@ class SoapSandbox(HttpSandbox):
     def on_service(self, request: Request) -> Response:
         if request.method == "GET":
             return Response(WSDL.format(url=self.url, imports=""), content_type=XML)
+        self.data["received"] = (request.headers.get("Content-Type", ""), request.get_data())
         if self.data["reply"] is not None:
             status, body = self.data["reply"]
             return Response(body, status, content_type=XML)
@@ -200,6 +201,21 @@ def test_a_local_copy_of_the_wsdl_is_read_from_disk_and_calls_go_to_the_given_ad
     assert sandbox.calls_to("/service", "GET") == []
 
 
+def test_requests_go_in_the_charset_the_service_reads(sandbox: SoapSandbox, cache: WsdlCache) -> None:
+    async def run(http: httpx.Client) -> Any:
+        async with httpx.AsyncClient() as async_http:
+            client = soap_client(sandbox.wsdl_url, http=http, async_http=async_http, cache=cache,
+                                 encoding="ISO-8859-1")
+            return await client.service.Echo(text="Pão de Açúcar €5")
+
+    with httpx.Client() as http:
+        assert asyncio.run(run(http)) == "Pão de Açúcar €5"
+    content_type, body = sandbox.data["received"]
+    assert content_type.endswith("charset=ISO-8859-1")
+    assert body.startswith(b"<?xml version='1.0' encoding='ISO-8859-1'?>")
+    assert "Pão de Açúcar".encode("iso-8859-1") in body and b"&#8364;5" in body
+
+
 def test_two_clients_for_one_wsdl_fetch_it_once_until_the_cache_is_cleared(
         sandbox: SoapSandbox) -> None:
     WSDL_CACHE.clear()
@@ -247,10 +263,11 @@ def test_a_soap_fault_is_a_platform_error_with_its_code(
     sandbox.data["reply"] = (500, envelope(
         "<soap:Fault><faultcode>soap:Client</faultcode>"
         "<faultstring>pid_loja inválido</faultstring></soap:Fault>"))
-    with pytest.raises(PlatformError) as caught:
+    with pytest.raises(SoapFaultError) as caught:
         call(sandbox.wsdl_url, "Echo", cache, text="x")
-    assert type(caught.value) is PlatformError and "'Echo'" in str(caught.value)
+    assert isinstance(caught.value, PlatformError) and "'Echo'" in str(caught.value)
     assert caught.value.code == "soap:Client" and caught.value.causes == ("pid_loja inválido",)
+    assert (caught.value.fault, caught.value.operation) == ("pid_loja inválido", "Echo")
 
 
 @pytest.mark.parametrize(("read", "error"), [(True, TransientError), (False, OutcomeUnknownError)])
