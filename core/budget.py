@@ -19,7 +19,7 @@ import attrs
 
 from tramo.state import ConnectionState
 
-__all__ = ["MIN_WAIT", "Budget", "Window"]
+__all__ = ["MIN_WAIT", "Budget", "Window", "published_limits"]
 
 #: The shortest wait asked for, in seconds.
 MIN_WAIT = 0.001
@@ -49,6 +49,25 @@ class Window:
     def rate(self) -> float:
         """Tokens per second: what the window allows beyond its burst, spread evenly."""
         return max(self.limit - self.capacity, 1.0) / self.seconds
+
+
+def published_limits(*, per_second: int = 0, per_minute: int = 0,
+                     per_day: int = 0) -> tuple[Window, ...]:
+    """The windows for a platform's published request limits (0: no such limit).
+
+    A minute's bucket holds three seconds' worth, so the pace is steady; a
+    day's holds half the quota (a big import may spend it at the minute's
+    pace, the rest comes back over the day); a second's holds one call, then
+    an even pace, for platforms and proxies that refuse any burst.
+    """
+    found = []
+    if per_minute > 0:
+        found.append(Window(per_minute, 60, burst=max(1, min(per_minute // 20, per_minute - 1))))
+    if per_day > 0:
+        found.append(Window(per_day, 86_400, burst=max(1, min(per_day // 2, per_day - 1))))
+    if per_second > 0:
+        found.append(Window(per_second, 1, burst=1))
+    return tuple(found)
 
 
 class Budget:

@@ -88,3 +88,15 @@ def test_processes_on_the_same_store_share_one_budget(tmp_path: Path) -> None:
 def test_a_window_refuses_a_burst_that_would_never_refill() -> None:
     with pytest.raises(ValueError):
         Window(limit=10, seconds=1, burst=10)
+
+
+def test_published_limits_give_a_window_per_limit_each_refilling() -> None:
+    from tramo.budget import published_limits
+
+    assert published_limits() == ()
+    minute, day, second = published_limits(per_second=3, per_minute=180, per_day=10_000)
+    assert (minute.limit, minute.seconds, minute.capacity) == (180, 60, 9.0)
+    assert (day.limit, day.seconds, day.capacity) == (10_000, 86_400, 5_000.0)
+    assert (second.limit, second.seconds, second.capacity) == (3, 1, 1.0)
+    assert all(w.rate > 0 for w in (minute, day, second))
+    assert published_limits(per_minute=1)[0].capacity == 1.0  # a limit of one still refills

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import httpx
 
 import tramo
-from tramo.budget import Budget, Window
+from tramo.budget import Budget, Window, published_limits
 from tramo.http import IDEMPOTENT
 from tramo.paging import Page, gather_pages, page_numbers
 from tramo.tokens import Token, TokenAuth, TokenKeeper, query_parameter
@@ -34,21 +34,10 @@ def path(template: str, *values: str) -> str:
 
 
 def windows(connection: tramo.Connection) -> tuple[Window, ...]:
-    """Tray's limits: requests a minute and a day per store (reference §2).
-
-    The minute's bucket holds three seconds' worth, so the pace is steady. The
-    day's holds half the day's quota: a big import may spend it at the
-    minute's pace, the other half comes back over the day (a bucket that
-    refilled only the quota's tenth would crawl at 0.1 calls a second).
-    """
-    per_minute = int(connection.settings["requests_per_minute"])
-    per_day = int(connection.settings["requests_per_day"])
-    found = [Window(per_minute, 60, burst=max(1, per_minute // 20)),
-             Window(per_day, 86400, burst=max(1, per_day // 2))]
-    per_second = int(connection.settings["requests_per_second"])
-    if per_second > 0:  # one call at a time, then an even pace: no second sees more
-        found.append(Window(per_second, 1, burst=1))
-    return tuple(found)
+    """Tray's limits: requests a minute and a day per store (reference §2), and an optional pace."""
+    return published_limits(per_second=int(connection.settings["requests_per_second"]),
+                            per_minute=int(connection.settings["requests_per_minute"]),
+                            per_day=int(connection.settings["requests_per_day"]))
 
 
 def budget(connection: tramo.Connection) -> Budget:
