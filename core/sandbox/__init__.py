@@ -8,6 +8,8 @@ faults, time scale, calls seen); :class:`HttpSandbox` serves HTTP APIs.
 from tramo.sandbox.base import Call, Fault, Knobs, PlatformView, Profile, RateLimiter, Sandbox
 from tramo.sandbox.http import HttpSandbox, Request, Response, json_response, retry_after_header
 from tramo.sandbox.sftp import SftpSandbox
+from tramo.sandbox.soap import SoapFault, SoapOperation, SoapSandbox, SoapService, wsdl
 
 __all__ = ["Call", "Fault", "HttpSandbox", "Knobs", "PlatformView", "Profile", "RateLimiter", "Request", "Response",
-           "Sandbox", "SftpSandbox", "json_response", "retry_after_header"]
+           "Sandbox", "SftpSandbox", "SoapFault", "SoapOperation", "SoapSandbox", "SoapService",
+           "json_response", "retry_after_header", "wsdl"]

@@ -22,6 +22,10 @@ from tramo.writes import awrite_each
 from tramo_tray_soap import wire
 from tramo_tray_soap.client import TraySoap, api
 
+# Imported before the ``sandbox`` hook below is defined, so that the package's
+# ``sandbox`` attribute is the hook (pluggy reads it) and not the submodule.
+from tramo_tray_soap.sandbox import TraySoapSandbox
+
 __version__ = "0.2.0"
 
 _SETTINGS: tuple[tramo.Setting, ...] = (
@@ -42,6 +46,9 @@ _SETTINGS: tuple[tramo.Setting, ...] = (
                   description="Seconds one call may take; single calls have taken about 7 s."),
     tramo.Setting(name="requests_per_minute", kind="int", required=False, default=180,
                   description="Calls a minute the store takes (assumed as Tray's REST limit)."),
+    tramo.Setting(name="requests_per_second", kind="int", required=False, default=0,
+                  description="A per-second pace on top of the minute's (some stores and proxies "
+                              "refuse bursts); 0 for none."),
     tramo.Setting(name="page_size", kind="int", required=False, default=50,
                   description="Orders per fWSImportaPedidos page (1 to 50)."),
     tramo.Setting(name="concurrency", kind="int", required=False, default=8,
@@ -104,6 +111,11 @@ def restrict_capabilities(connection: tramo.Connection) -> Mapping[str, str]:
             restricted[capability] = (f"the store's webservice (its WSDL) has no "
                                       f"{', '.join(missing)}")
     return restricted
+
+
+@tramo.hookimpl
+def sandbox() -> TraySoapSandbox:
+    return TraySoapSandbox()
 
 
 @tramo.hookimpl

@@ -16,7 +16,7 @@ from typing import Any
 import zeep.helpers
 
 import tramo
-from tramo.budget import Window
+from tramo.budget import Window, published_limits
 from tramo.soap import SoapClient, SoapFaultError, soap_client
 
 from tramo_tray_soap import wire
@@ -36,9 +36,9 @@ def is_read(operation: str) -> bool:
 
 
 def windows(connection: tramo.Connection) -> tuple[Window, ...]:
-    """A minute's calls per store; the bucket holds three seconds' worth, so the pace is steady."""
-    per_minute = int(connection.settings["requests_per_minute"])
-    return (Window(per_minute, 60, burst=max(1, per_minute // 20)),)
+    """The store's limits: a minute's calls (assumed as REST's), and an optional per-second pace."""
+    return published_limits(per_second=int(connection.settings["requests_per_second"]),
+                            per_minute=int(connection.settings["requests_per_minute"]))
 
 
 class TraySoap:
