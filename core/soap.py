@@ -12,7 +12,8 @@ rpc/encoded services (PHP's NuSOAP, .NET's old ASMX) lean on the SOAP
 encoding schema, which zeep would fetch from the web; a copy of the part zeep
 reads is bundled, so those WSDLs load with external references still refused.
 Operations the caller names idempotent (reads) are retried like a GET; a SOAP
-fault, which arrives as HTTP 500, is the platform's answer and is never retried.
+fault, which arrives as HTTP 500, is the platform's answer and is never retried,
+unless it is a ``Server`` fault (the service's own trouble, SOAP 1.1 s4.4.1).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ _DTD = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:(?:<\?.*?\?>|<!--.*?-->)\s*)*"
                   rb"<!DOCTYPE\s*([^\s\[>]*)", re.S)
 #: A SOAP fault's start tag (SOAP 1.1 or 1.2, any prefix).
 _FAULT = re.compile(rb"<(?:[\w.-]+:)?Fault[\s>]")
+#: A fault the service blames on itself (1.1 ``Server``, 1.2 ``Receiver``): worth another try.
+_SERVER_FAULT = re.compile(rb"<(?:[\w.-]+:)?(?:faultcode|Value)[^>]*>\s*(?:[\w.-]+:)?(?:Server|Receiver)")
 #: libxml2's words, in lxml's syntax errors, for a document over its limits
 #: (huge_tree off): depth, text size, entity expansion.
 _LIMITS = ("XML_PARSE_HUGE", "Excessive depth", "amplification", "entity reference loop")
@@ -76,8 +79,10 @@ def _never(operation: str) -> bool:
     return False
 
 
-def _is_fault(response: httpx.Response) -> bool:
-    return bool(_FAULT.search(response.content))
+def _is_answer(response: httpx.Response) -> bool:
+    """A fault is the service's answer, unless it blames itself: then the HTTP rules apply
+    (a read is tried again, a write that may have landed is OutcomeUnknownError)."""
+    return bool(_FAULT.search(response.content)) and not _SERVER_FAULT.search(response.content)
 
 
 class UnsafeXmlError(PlatformError):
@@ -193,7 +198,7 @@ class _Transport(AsyncTransport):
     async def post(self, address: str, message: bytes, headers: dict[str, str]) -> httpx.Response:
         # zeep's post logs whole envelopes and answers at DEBUG: passwords
         # travel in SOAP bodies (Tray's psenha), personal data in answers.
-        extensions = {ANSWER: _is_fault, IDEMPOTENT: self.idempotent(_OPERATION.get())}
+        extensions = {ANSWER: _is_answer, IDEMPOTENT: self.idempotent(_OPERATION.get())}
         if self.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
             message, headers = _encoded(message, headers, self.encoding)
         response = await self.client.post(address, content=message, headers=headers,

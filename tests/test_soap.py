@@ -317,14 +317,14 @@ def test_over_the_core_clients_a_fault_is_still_a_platform_error(
             with pytest.raises(OutcomeUnknownError):  # a 500 that is no fault: maybe applied
                 await client.service.Sum(a=1, b=2)
             sandbox.data["reply"] = (500, envelope(
-                "<soap:Fault><faultcode>soap:Server</faultcode><faultstring>x</faultstring>"
+                "<soap:Fault><faultcode>soap:Client</faultcode><faultstring>x</faultstring>"
                 "</soap:Fault>"))
             with pytest.raises(PlatformError) as caught:
                 await client.service.Sum(a=1, b=2)
             return caught.value.code
 
     with http_client(fast) as http:
-        assert asyncio.run(run(http)) == "soap:Server"
+        assert asyncio.run(run(http)) == "soap:Client"
     assert len(sandbox.calls_to("/service", "GET")) == 2  # the WSDL was fetched again after a 503
 
 
@@ -343,10 +343,16 @@ def test_a_read_is_retried_after_a_5xx_but_a_fault_is_the_answer_and_is_not(
                 "</soap:Fault>"))
             with pytest.raises(PlatformError):
                 await client.service.Sum(a=1, b=2)
+            sandbox.data["reply"] = (500, envelope(
+                "<soap:Fault><faultcode>soap:Server</faultcode><faultstring>x</faultstring>"
+                "</soap:Fault>"))
+            with pytest.raises(TransientError):  # the service's own trouble: tried again
+                await client.service.Sum(a=1, b=2)
 
     with http_client(fast) as http:
         asyncio.run(run(http))
-    assert len(sandbox.calls_to("/service", "POST")) == 3  # 503 + answer, then one fault
+    # 503 + answer, one Client fault, then three tries that met a Server fault
+    assert len(sandbox.calls_to("/service", "POST")) == 6
 
 
 # -- hostile platform --------------------------------------------------------------
