@@ -6,37 +6,15 @@ reason, so the kit compares only what a store can hold.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import attrs
 
-import tramo
 from tramo.sandbox import Profile
+from tramo.testing.spoilers import (in_warehouse, long_name, many_attributes, many_images,
+                                    sku_apart_from_code, zero_price)
 
 __all__ = ["profile"]
-
-
-def _long_name(product: tramo.Product) -> tramo.Product:
-    return attrs.evolve(product, name="N" * 201)
-
-
-def _seven_images(product: tramo.Product) -> tramo.Product:
-    return attrs.evolve(product, images=tuple(f"https://img.example.com/{i}.jpg" for i in range(7)))
-
-
-def _three_attributes(product: tramo.Product) -> tramo.Product:
-    attributes = [tramo.Attribute(name=f"Atributo {i}", value="x") for i in range(3)]
-    variant = tramo.Variant(sku=f"{product.code}-V3", attributes=attributes)
-    return attrs.evolve(product, variants=(variant,))
-
-
-def _sku_apart_from_code(product: tramo.Product) -> tramo.Product:
-    return attrs.evolve(product, variants=(), sku=f"{product.code}-SKU")
-
-
-def _zero_price(product: tramo.Product) -> tramo.Product:
-    return attrs.evolve(product, price=Decimal(0))
 
 
 def profile(mappings: Any) -> Profile:
@@ -78,12 +56,12 @@ def profile(mappings: Any) -> Profile:
         mappings=mappings,
         invalid={
             "send_products": (
-                ("a name longer than 200 characters", _long_name),
-                ("more than 6 images", _seven_images),
-                ("a variant with 3 attributes", _three_attributes),
+                ("a name longer than 200 characters", long_name(200)),
+                ("more than 6 images", many_images(6)),
+                ("a variant with 3 attributes", many_attributes(2)),
                 ("a product without variants sold under a SKU other than its code",
-                 _sku_apart_from_code),
-                ("a price of 0 (Tray reads it as 'price on request')", _zero_price),
+                 sku_apart_from_code),
+                ("a price of 0 (Tray reads it as 'price on request')", zero_price),
             ),
             "send_prices": (
                 ("a price list", lambda p: attrs.evolve(p, price_list="atacado")),
@@ -91,12 +69,8 @@ def profile(mappings: Any) -> Profile:
                 ("a sale price apart from the list price",
                  lambda p: attrs.evolve(p, sale_price=p.list_price + 1)),
             ),
-            "send_stock": (
-                ("a warehouse", lambda level: attrs.evolve(level, warehouse="CD-2")),
-            ),
-            "reserve_stock": (
-                ("a warehouse", lambda r: attrs.evolve(r, warehouse="CD-2")),
-            ),
+            "send_stock": (("a warehouse", in_warehouse),),
+            "reserve_stock": (("a warehouse", in_warehouse),),
         },
         page_size_setting="page_size",
     )

@@ -6,43 +6,16 @@ the reason, so the kit compares only what the store can hold.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-import attrs
-
-import tramo
 from tramo.sandbox import Profile
+from tramo.testing.spoilers import (in_warehouse, long_name, many_attributes, many_images,
+                                    sku_apart_from_code, with_text, zero_price)
 
 __all__ = ["profile"]
 
 #: A character ISO-8859-1 lacks: the store (Latin-1) would keep a "?" in its place.
 BEYOND_LATIN1 = "\u2605"
-
-
-def _long_name(product: tramo.Product) -> tramo.Product:
-    return attrs.evolve(product, name="N" * 201)
-
-
-def _beyond_latin1(product: tramo.Product) -> tramo.Product:
-    return attrs.evolve(product, name=f"{product.name} {BEYOND_LATIN1}")
-
-
-def _seven_images(product: tramo.Product) -> tramo.Product:
-    return attrs.evolve(product, images=tuple(f"https://img.example.com/{i}.jpg" for i in range(7)))
-
-
-def _three_attributes(product: tramo.Product) -> tramo.Product:
-    attributes = [tramo.Attribute(name=f"Atributo {i}", value="x") for i in range(3)]
-    return attrs.evolve(product, variants=(tramo.Variant(sku=f"{product.code}-V3", attributes=attributes),))
-
-
-def _sku_apart_from_code(product: tramo.Product) -> tramo.Product:
-    return attrs.evolve(product, variants=(), sku=f"{product.code}-SKU")
-
-
-def _zero_price(product: tramo.Product) -> tramo.Product:
-    return attrs.evolve(product, price=Decimal(0))
 
 
 def profile(mappings: Any) -> Profile:
@@ -81,23 +54,18 @@ def profile(mappings: Any) -> Profile:
         mappings=mappings,
         invalid={
             "send_products": (
-                ("a name longer than 200 characters", _long_name),
-                ("a name with a character ISO-8859-1 lacks", _beyond_latin1),
-                ("more than 6 images", _seven_images),
-                ("a variant with 3 attributes", _three_attributes),
+                ("a name longer than 200 characters", long_name(200)),
+                ("a name with a character ISO-8859-1 lacks", with_text("name", BEYOND_LATIN1)),
+                ("more than 6 images", many_images(6)),
+                ("a variant with 3 attributes", many_attributes(2)),
                 ("a product without variants sold under a SKU other than its code",
-                 _sku_apart_from_code),
-                ("a price of 0 (Tray reads it as 'price on request')", _zero_price),
+                 sku_apart_from_code),
+                ("a price of 0 (Tray reads it as 'price on request')", zero_price),
             ),
-            "send_stock": (
-                ("a warehouse", lambda level: attrs.evolve(level, warehouse="CD-2")),
-            ),
-            "reserve_stock": (
-                ("a warehouse", lambda r: attrs.evolve(r, warehouse="CD-2")),
-            ),
+            "send_stock": (("a warehouse", in_warehouse),),
+            "reserve_stock": (("a warehouse", in_warehouse),),
             "send_tracking": (
-                ("a code with a character ISO-8859-1 lacks",
-                 lambda t: attrs.evolve(t, code=f"{t.code}{BEYOND_LATIN1}")),
+                ("a code with a character ISO-8859-1 lacks", with_text("code", BEYOND_LATIN1)),
             ),
         },
         page_size_setting="page_size",
