@@ -51,6 +51,9 @@ STATUSES: dict[str, tuple[str, str, str]] = {
     "7": ("FINALIZADO", "closed", "#85CC8D"), "8": ("ENTREGUE", "closed", "#85CC8D"),
     "9": ("DEVOLVIDO", "closed", "#FFC2C2"), "10": ("CANCELADO", "closed", "#E0E0E0"),
 }
+#: The statuses an order can be placed in: FINALIZADO ("7") is the store closing an order,
+#: never where a buyer's order starts (and hosts leave it unmapped).
+PLACEABLE = frozenset(STATUSES) - {"7"}
 CANCELLED = "10"
 DELIVERED = "8"
 
@@ -153,7 +156,7 @@ def draft_from_order(data: Mapping[str, Any], order: tramo.Order) -> dict[str, A
                  ((order.billing_address, "0"), (order.delivery_address, "1")) if a is not None]
     paid = [p.paid_at for p in order.payments if p.paid_at is not None]
     return {
-        "status_id": order.platform_status if order.platform_status in STATUSES else "1",
+        "status_id": order.platform_status if order.platform_status in PLACEABLE else "1",
         "shipment": method if method in SHIPPING_NAMES else SHIPPING_NAMES[0],
         "shipment_value": money_text(shipping.freight if shipping else Decimal(0)),
         "shipment_integrator": (shipping.carrier or "") if shipping else "",

@@ -51,6 +51,10 @@ __all__ = ["OrderOperations"]
 
 MAX_LIMIT = 50
 _HOUR = re.compile(r"([01]\d|2[0-3])([0-5]\d)")
+#: The statuses an order can be placed in: FINALIZADO ("7") is the store closing an order,
+#: never where a buyer's order starts (and hosts leave it unmapped).
+PLACEABLE = frozenset(STATUSES) - {"7"}
+
 _CUSTOMER_KEYS = ("cliente", "tipo_pessoa", "cnpj_cpf", "rg_ie", "razao_social", "email",
                   "telefone", "celular", "data_nascimento")
 
@@ -138,7 +142,7 @@ class OrderOperations(TrayStore):
                               shipping.carrier if shipping else None) or "1"
         payment_id = _option(PAYMENTS, payment.platform_method if payment else None) or "80"
         channel_id = _option(CHANNELS, channel.platform_channel if channel else None) or "1"
-        status = order.platform_status if order.platform_status in STATUSES else "1"
+        status = order.platform_status if order.platform_status in PLACEABLE else "1"
         count = payment.installments if payment else 1
         parcelas = _installments(order.total, count, moment.astimezone(STORE_TZ))
         eta = shipping.estimated_delivery if shipping else None
