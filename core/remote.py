@@ -47,6 +47,9 @@ __all__ = ["RemoteFile", "RemoteFolder", "check_name", "remote_folder", "safe_na
 _T = TypeVar("_T")
 #: bytes read from or written to the network at a time
 CHUNK = 64 * 1024
+#: How far an SFTP download reads ahead: its requests go out together, so a
+#: window of this size costs one round trip, and memory stays bounded by it.
+READ_AHEAD = 16 * CHUNK
 
 
 @attrs.frozen
@@ -379,15 +382,10 @@ class _SftpFolder(_Folder):
     def _reader(self, path: str) -> Iterator[BinaryIO]:
         sftp = self.session.sftp
 
-        def start() -> paramiko.SFTPFile:
-            handle = sftp.open(path, "rb")
-            try:
-                handle.prefetch(handle.stat().st_size)  # read-ahead, paced by the SSH window
-            except BaseException:
-                handle.close()
-                raise
-            return handle
-        raw = _SftpDownload(self, path, self._call("read", path, start))
+        # No whole-file prefetch: paramiko keeps every prefetched answer until it is
+        # read, so a reader slower than the network would hold the whole file. Each
+        # read asks for what it reads (in parallel 32 KB requests): memory stays bounded.
+        raw = _SftpDownload(self, path, self._call("read", path, lambda: sftp.open(path, "rb")))
         with _closing(raw) as stream:
             yield stream
 
@@ -440,24 +438,27 @@ class _SftpFolder(_Folder):
 
 
 class _SftpDownload(_Download):
-    """A prefetching SFTP file as a raw stream; closing it early reads the rest in chunks.
-
-    paramiko's prefetch has asked for the whole file, and its close would
-    gather every answer still coming at once; draining in chunks keeps memory
-    bounded however large the file.
-    """
+    """An SFTP file as a raw stream, read ahead a bounded window at a time (:data:`READ_AHEAD`)."""
 
     def __init__(self, folder: _SftpFolder, path: str, handle: paramiko.SFTPFile) -> None:
         super().__init__()
         self.folder = folder
         self.path = path
         self.handle = handle
-        self.eof = False
+        self.offset = 0
+        self.size = int(folder._call("read", path, handle.stat).st_size or 0)
+        self.ahead = memoryview(b"")
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.folder._call("read", self.path, lambda: self.handle.read(len(buffer)))
-        if not data:
-            self.eof = True
+        if not self.ahead:
+            wanted = min(READ_AHEAD, self.size - self.offset)
+            if wanted <= 0:
+                return 0
+            window = self.folder._call("read", self.path, lambda: b"".join(
+                self.handle.readv([(self.offset, wanted)])))
+            self.offset += len(window)
+            self.ahead = memoryview(window)
+        data, self.ahead = self.ahead[:len(buffer)], self.ahead[len(buffer):]
         memoryview(buffer)[:len(data)] = data
         return len(data)
 
@@ -465,7 +466,6 @@ class _SftpDownload(_Download):
         if self.closed:
             return
         try:
-            self._drain()
             self.folder._call("read", self.path, self.handle.close)
         finally:
             super().close()
@@ -474,17 +474,10 @@ class _SftpDownload(_Download):
         if self.closed:
             return
         try:
-            self._drain()
             with contextlib.suppress(Exception):
                 self.handle.close()
         finally:
             super().close()
-
-    def _drain(self) -> None:
-        if not self.eof and self.folder.session.connected:
-            with contextlib.suppress(TramoError):
-                while self.readinto(bytearray(CHUNK)):
-                    pass
 
 
 # -- FTP ---------------------------------------------------------------------------
