@@ -20,6 +20,7 @@ Every error is a tramo error: a missing file is :class:`PlatformError` code
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import ftplib
 import functools
@@ -180,8 +181,11 @@ def remote_folder(session: SftpSession | FtpSession, *, root: str = "") -> Remot
     raise TypeError(f"remote_folder takes an SftpSession or an FtpSession, not {type(session).__name__}")
 
 
-class _Folder:
-    """The transport-neutral part: paths, checks, the atomic upload and the move."""
+class _Folder(abc.ABC):
+    """The transport-neutral part: paths, checks, the atomic upload and the move.
+
+    Each transport implements the abstract operations below (SFTP, FTP).
+    """
 
     #: names the transport cannot carry beyond those check_name refuses
     _unsendable = ""
@@ -190,15 +194,35 @@ class _Folder:
         base = "/" if root.startswith("/") else (home if home.startswith("/") else "/" + home)
         self.root = posixpath.normpath(posixpath.join(base, *self._parts(root)))
 
-    # what each transport provides
-    def _files(self, path: str) -> list[RemoteFile]: raise NotImplementedError
-    def _reader(self, path: str) -> AbstractContextManager[BinaryIO]: raise NotImplementedError
-    def _write(self, path: str, chunks: Iterable[bytes]) -> None: raise NotImplementedError
-    def _rename(self, source: str, target: str) -> None: raise NotImplementedError
-    def _is_file(self, path: str) -> bool: raise NotImplementedError
-    def _is_folder(self, path: str) -> bool: raise NotImplementedError
-    def _mkdir(self, path: str) -> None: raise NotImplementedError
-    def _delete(self, path: str) -> None: raise NotImplementedError
+    # -- what each transport provides ---------------------------------------------
+
+    @abc.abstractmethod
+    def _files(self, path: str) -> list[RemoteFile]:
+        """The regular files directly in the folder at server path ``path``."""
+
+    @abc.abstractmethod
+    def _reader(self, path: str) -> AbstractContextManager[BinaryIO]:
+        """The file at ``path`` as a stream, read as it is consumed."""
+
+    @abc.abstractmethod
+    def _write(self, path: str, chunks: Iterable[bytes]) -> None:
+        """Write ``chunks`` to ``path``, creating or truncating it."""
+
+    @abc.abstractmethod
+    def _rename(self, source: str, target: str) -> None:
+        """Rename ``source`` to ``target``, replacing it where the server allows."""
+
+    @abc.abstractmethod
+    def _is_file(self, path: str) -> bool: ...
+
+    @abc.abstractmethod
+    def _is_folder(self, path: str) -> bool: ...
+
+    @abc.abstractmethod
+    def _mkdir(self, path: str) -> None: ...
+
+    @abc.abstractmethod
+    def _delete(self, path: str) -> None: ...
 
     @staticmethod
     def _parts(path: str) -> list[str]:

@@ -65,13 +65,9 @@ def retorno_id(answer: Mapping[str, Any] | None, operation: str) -> str:
     return text(answer.get("id"))
 
 
-def plain(record: Any) -> Struct:
-    """A struct as zeep gives it (an object or a mapping) as text fields; None is empty."""
-    if record is None:
-        return {}
-    items = record.items() if isinstance(record, Mapping) else (
-        (k, record[k]) for k in record)
-    return {str(k): text(v) for k, v in items}
+def plain(record: Mapping[str, Any] | None) -> Struct:
+    """A struct (zeep's answer, serialized to a dict) as text fields; None is empty."""
+    return {str(k): text(v) for k, v in (record or {}).items()}
 
 
 # -- text the store keeps -------------------------------------------------------------------
