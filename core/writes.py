@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from tramo.errors import AuthenticationError, RateLimitedError, TramoError, ValidationError
 from tramo.model import WriteResult
 
-__all__ = ["STOPS_THE_BATCH", "awrite_each", "write_each"]
+__all__ = ["STOPS_THE_BATCH", "awrite_each", "write_each", "write_together"]
 
 T = TypeVar("T")
 
@@ -87,3 +87,35 @@ async def awrite_each(items: Iterable[T], local_id: Callable[[T], str], body: Ca
             except TramoError as exc:
                 batch.failed(ident, exc)
     return batch.results
+
+
+def write_together(items: Iterable[T], local_id: Callable[[T], str], body: Callable[[T], Any],
+                   send: Callable[[list[tuple[T, Any]]], list[WriteResult]]) -> list[WriteResult]:
+    """One WriteResult per item, in order, for platforms that take a batch in one write (a file).
+
+    ``body(item)`` is checked for every item first, as in :func:`write_each`;
+    the ones it refuses are HELD and the rest go to one ``send(pairs)``, which
+    returns their results in order. A tramo error from ``send`` makes every
+    item sent FAILED: a batch is taken whole or not at all.
+    """
+    results: list[WriteResult | None] = []
+    ready: list[tuple[int, str, T, Any]] = []
+    for item in items:
+        ident = local_id(item)
+        try:
+            prepared = body(item)
+        except ValidationError as exc:
+            results.append(WriteResult.held(ident, exc))
+            continue
+        ready.append((len(results), ident, item, prepared))
+        results.append(None)
+    if ready:
+        try:
+            sent = send([(item, prepared) for _, _, item, prepared in ready])
+            if len(sent) != len(ready):
+                raise AssertionError(f"a batch of {len(ready)} answered {len(sent)} results")
+        except TramoError as exc:
+            sent = [WriteResult.failed(ident, exc) for _, ident, _, _ in ready]
+        for (index, _, _, _), result in zip(ready, sent):
+            results[index] = result
+    return [r for r in results if r is not None]
