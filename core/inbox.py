@@ -90,6 +90,9 @@ class Inbox:
         self.suffixes = tuple(s.lower() for s in suffixes)
         self.log = log or logging.getLogger("tramo.inbox")
         self._prefix = f"inbox:{incoming}:"
+        #: names in the incoming folder at the last look that could leave it (``..``, ``\\``):
+        #: never opened, moved or trusted, only reported
+        self.refused: list[tuple[str, PlatformError]] = []
 
     # -- the ledger ------------------------------------------------------------------
 
@@ -106,8 +109,18 @@ class Inbox:
     # -- reading ---------------------------------------------------------------------
 
     def waiting(self) -> list[RemoteFile]:
-        """The files in the incoming folder to import, by name."""
-        files = self.exchange.run(f"list {self.incoming!r}", lambda f: f.list(self.incoming))
+        """The files in the incoming folder to import, by name (refused names in :attr:`refused`)."""
+        refused: list[tuple[str, PlatformError]] = []
+
+        def listing(folder: RemoteFolder) -> list[RemoteFile]:
+            refused.clear()
+            return folder.list(self.incoming, refused=lambda name, exc: refused.append((name, exc)))
+
+        files = self.exchange.run(f"list {self.incoming!r}", listing)
+        self.refused = refused
+        for name, _ in refused:
+            self.log.warning("file name %r in %s is refused unread: it could reach outside its "
+                             "folder", name, self.incoming)
         return [f for f in files
                 if not f.name.startswith(".") and f.name.lower().endswith(self.suffixes)]
 

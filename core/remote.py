@@ -72,8 +72,14 @@ class RemoteFolder(Protocol):
 
     root: str
 
-    def list(self, folder: str) -> list[RemoteFile]:
-        """The files (not folders, not links) in ``folder``, sorted by name."""
+    def list(self, folder: str, *,
+             refused: Callable[[str, PlatformError], object] | None = None) -> list[RemoteFile]:
+        """The files (not folders, not links) in ``folder``, sorted by name.
+
+        A name that is not a plain file name raises PlatformError ``unsafe_name``;
+        with ``refused``, it is told ``(name, error)`` instead and left out, so
+        one hostile name does not stop the other files.
+        """
         ...
 
     def open_read(self, path: str) -> AbstractContextManager[BinaryIO]:
@@ -247,11 +253,19 @@ class _Folder(abc.ABC):
                                 code="unsafe_name")
         return name
 
-    def list(self, folder: str) -> list[RemoteFile]:
-        files = self._files(self._path(folder))
-        for entry in files:
-            self._name(entry.name)
-        return sorted(files, key=lambda f: f.name)
+    def list(self, folder: str, *,
+             refused: Callable[[str, PlatformError], object] | None = None) -> list[RemoteFile]:
+        kept = []
+        for entry in self._files(self._path(folder)):
+            try:
+                self._name(entry.name)
+            except PlatformError as exc:
+                if refused is None:
+                    raise
+                refused(entry.name, exc)
+                continue
+            kept.append(entry)
+        return sorted(kept, key=lambda f: f.name)
 
     def open_read(self, path: str) -> AbstractContextManager[BinaryIO]:
         return self._reader(self._path(path))

@@ -192,7 +192,7 @@ def test_a_file_set_aside_goes_to_quarantine_with_its_report_first(
 
 
 def test_a_large_file_is_spooled_to_disk_not_held_in_memory(server: Sandbox, exchange: Exchange) -> None:
-    content = bytes(range(256)) * (8 * 4096)  # 8 MB
+    content = bytes(range(256)) * (16 * 4096)  # 16 MB
     drop(server, "big.xml", content)
     inbox = inbox_of(exchange, StateStore())
     tracemalloc.start()
@@ -202,7 +202,9 @@ def test_a_large_file_is_spooled_to_disk_not_held_in_memory(server: Sandbox, exc
     finally:
         tracemalloc.stop()
     assert arrival.size == len(content)
-    assert peak < 4 * 1024 * 1024, f"peak {peak} bytes for an 8 MB file"
+    # bounded by the transport's read-ahead window and buffers (client and server share this
+    # process), never by the file's size
+    assert peak < len(content) // 3, f"peak {peak} bytes for a 16 MB file"
 
 
 def _arrivals_checked(inbox: Inbox, content: bytes) -> Iterator[object]:
@@ -242,3 +244,13 @@ def test_write_together_fails_the_whole_batch_when_the_send_fails() -> None:
     assert [r.outcome for r in results] == [Outcome.FAILED, Outcome.FAILED]
     assert all(isinstance(r.error, RetriesExhaustedError) for r in results)
     assert write_together([], str, lambda n: n, send) == []
+
+
+def test_a_name_that_could_leave_the_folder_is_reported_and_never_opened(
+        server: Sandbox, exchange: Exchange) -> None:
+    drop(server, "..\\..\\evil.xml", b"X")  # a legal name on the server's disk
+    drop(server, "ok.xml", b"B")
+    inbox = inbox_of(exchange, StateStore())
+    assert [name for name, _, _ in take(inbox)] == ["ok.xml"]
+    assert [(name, error.code) for name, error in inbox.refused] == [("..\\..\\evil.xml", "unsafe_name")]
+    assert files(server, "in") == ["..\\..\\evil.xml", "ok.xml"], "left where it is, unread"
