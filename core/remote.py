@@ -442,13 +442,13 @@ class _SftpFolder(_Folder):
     def _rename(self, source: str, target: str) -> None:
         sftp = self.session.sftp
         try:
-            sftp.posix_rename(source, target)  # replaces, where the server has the extension
+            # replaces, where the server has the extension
+            self._call("rename", source, lambda: sftp.posix_rename(source, target))
             return
-        except FileNotFoundError:
-            raise _missing(source) from None
-        except OSError as exc:
-            if not self.session.connected:
-                raise self._failure(exc, "rename", source) or exc from exc
+        except PlatformError as exc:
+            if exc.code == "not_found":
+                raise
+            # refused or unsupported: the plain rename below says which
         self._call("rename", source, lambda: sftp.rename(source, target))
 
     def _mode(self, path: str) -> int | None:

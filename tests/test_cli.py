@@ -41,7 +41,7 @@ def test_capabilities_has_a_row_per_capability_and_a_column_per_plugin(capsys: p
     matrix = json.loads(capsys.readouterr().out)
     assert list(matrix) == list(CAPABILITIES)
     assert "tray_rest" in matrix["send_products"] and "tray_rest" in matrix["receive_orders"]
-    assert matrix["acknowledge_orders"] == ["tray_soap"]  # the one built-in whose orders are a queue
+    assert matrix["acknowledge_orders"] == ["tray_ftp", "tray_soap"]  # the built-ins whose orders are a queue
     assert main(["capabilities"]) == 0
     table = capsys.readouterr().out
     assert "send_products" in table and "tray_soap" in table

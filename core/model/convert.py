@@ -1,8 +1,8 @@
 """Plain dicts and JSON for every entity, with an exact round trip.
 
 cattrs does the walking (nested classes, tuples, optionals, enums); this
-module only says how the leaf types look as JSON: Decimal as text (a float
-would lose cents), datetimes and dates in ISO 8601 with their offset, enums by
+module only says how the leaf types look as JSON: Decimal as fixed-point text (a
+float would lose cents), datetimes and dates in ISO 8601 with their offset, enums by
 value. A bad dict raises :class:`tramo.ValidationError` with the full dotted
 path (``Order.customer.cpf``), not a cattrs exception group.
 """
@@ -52,7 +52,8 @@ def _leaf(accepts: tuple[type, ...], wanted: str) -> Any:
 converter.register_structure_hook(str, _leaf((str,), "text"))
 converter.register_structure_hook(bool, _leaf((bool,), "true or false"))
 converter.register_structure_hook(int, _leaf((int, str), "a whole number"))
-converter.register_unstructure_hook(Decimal, str)
+# fixed point, never scientific notation: "100", not "1E+2", which many readers refuse
+converter.register_unstructure_hook(Decimal, lambda value: format(value, "f"))
 converter.register_structure_hook(Decimal, _leaf((str, int, Decimal), "an amount as text"))
 converter.register_unstructure_hook(datetime, datetime.isoformat)
 converter.register_structure_hook(datetime, _leaf((str, datetime), "an ISO 8601 datetime"))

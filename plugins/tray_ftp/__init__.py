@@ -1,46 +1,281 @@
-"""Tray Commerce file exchange over FTP: platform ``tray``, modality ``ftp``.
+"""Tray Commerce file exchange over SFTP, FTPS or FTP: platform ``tray``, modality ``ftp``.
 
-Only the plugin declaration for now; capabilities come in the plugin's own issue.
+- this module: the hooks, the capabilities of seed 000's FTP column and no more
+  (no stock, tracking or reservations: the core names the modalities that have them);
+- :mod:`tramo_tray_ftp.wire`: the file layout, version 1 (pure);
+- :mod:`tramo_tray_ftp.client`: the server, its folders, what was sent;
+- :mod:`tramo_tray_ftp.sandbox`: a Tray store exchanging files on loopback servers.
+
+A write is one file per batch, uploaded whole or not at all, carrying only
+what changed since the last batch; it is done when the server has the file
+(the store imports it on its own schedule). Orders come from files the store
+leaves: each file is imported once, moved to the processed folder only after
+the host acknowledges every order in it, or set aside in quarantine with a
+report that names line and field.
 """
 
 from __future__ import annotations
 
-from tramo.plugin import PluginInfo, Setting, hookimpl
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
-__all__ = ["plugin_info"]
+import tramo
+from tramo.sandbox import Sandbox
+from tramo.writes import write_together
 
-_SETTINGS: tuple[Setting, ...] = (
-    Setting(name="host",
-            description="Address of the store's file server."),
-    Setting(name="transport", required=False, default="sftp", choices=("sftp", "ftps", "ftp"),
-            description="File transfer protocol; plain ftp sends the password in clear."),
-    Setting(name="port", kind="int", required=False,
-            description="Server port; when unset, 22 for sftp and 21 for ftps and ftp."),
-    Setting(name="username",
-            description="File server user, agreed with the store's developer."),
-    Setting(name="password", required=False, secret=True,
-            description="File server password (sftp may use a private key instead)."),
-    Setting(name="private_key_path", required=False,
-            description="Path to the SSH private key for sftp."),
-    Setting(name="private_key_passphrase", required=False, secret=True,
-            description="Passphrase of the SSH private key, when it has one."),
-    Setting(name="known_hosts_path", required=False,
-            description="known_hosts file that holds the sftp server's host key."),
-    Setting(name="host_key_fingerprint", required=False,
-            description="Expected sftp host key fingerprint, instead of a known_hosts file."),
-    Setting(name="orders_folder",
-            description="Folder on the server that holds the order files."),
+from tramo_tray_ftp import wire
+from tramo_tray_ftp.client import TrayFiles, api, digest
+
+# Imported before the ``sandbox`` hook below is defined, so that the package's
+# ``sandbox`` attribute is the hook (pluggy reads it) and not the submodule.
+from tramo_tray_ftp.sandbox import tray_ftp_sandbox
+
+__version__ = "0.2.0"
+
+_SETTINGS: tuple[tramo.Setting, ...] = (
+    tramo.Setting(name="host", description="Address of the store's file server."),
+    tramo.Setting(name="transport", required=False, default="sftp", choices=("sftp", "ftps", "ftp"),
+                  description="File transfer protocol; plain ftp sends the password in clear "
+                              "and needs allow_plain_ftp."),
+    tramo.Setting(name="port", kind="int", required=False,
+                  description="Server port; when unset, 22 for sftp and 21 for ftps and ftp."),
+    tramo.Setting(name="username", description="File server user, agreed with the store's developer."),
+    tramo.Setting(name="password", required=False, secret=True,
+                  description="File server password (sftp may use a private key instead)."),
+    tramo.Setting(name="private_key_path", required=False,
+                  description="Path to the SSH private key for sftp."),
+    tramo.Setting(name="private_key_passphrase", required=False, secret=True,
+                  description="Passphrase of the SSH private key, when it has one."),
+    tramo.Setting(name="known_hosts_path", required=False,
+                  description="known_hosts file that holds the sftp server's host key."),
+    tramo.Setting(name="host_key_fingerprint", required=False,
+                  description="Expected sftp host key fingerprint (SHA256:...), instead of a "
+                              "known_hosts file."),
+    tramo.Setting(name="allow_plain_ftp", kind="bool", required=False, default=False,
+                  description="Allow transport ftp, which sends the password and files in clear."),
+    tramo.Setting(name="ca_file", required=False,
+                  description="PEM file of the authority that signed the FTPS server's "
+                              "certificate, when it is a private one."),
+    tramo.Setting(name="orders_folder", description="Folder on the server that holds the order files."),
+    tramo.Setting(name="processed_folder", required=False,
+                  description="Where imported order files go (default: processados in the orders "
+                              "folder)."),
+    tramo.Setting(name="quarantine_folder", required=False,
+                  description="Where unreadable order files go, with a report (default: "
+                              "quarentena in the orders folder)."),
+    tramo.Setting(name="products_folder", required=False, default="produtos",
+                  description="Folder the product files are written to."),
+    tramo.Setting(name="status_folder", required=False, default="situacoes",
+                  description="Folder the order status files are written to."),
+    tramo.Setting(name="invoices_folder", required=False, default="notas",
+                  description="Folder the NF-e files are written to."),
+    tramo.Setting(name="lists_file", required=False, default="tabelas/listas.xml",
+                  description="The store's file of order statuses, shipping and payment methods "
+                              "and sales channels."),
+    tramo.Setting(name="file_encoding", required=False, default="UTF-8", choices=wire.ENCODINGS,
+                  description="Encoding of the files written; characters it lacks travel as XML "
+                              "character references."),
+    tramo.Setting(name="timeout_seconds", kind="int", required=False, default=30,
+                  description="Seconds to connect, and to wait for each answer of the server."),
 )
 
 
-@hookimpl
-def plugin_info() -> PluginInfo:
-    """Declare the Tray FTP plugin and its connection settings."""
-    return PluginInfo(
-        name="tray_ftp",
-        platform="tray",
-        modality="ftp",
-        version="0.1.0",
-        description="Tray Commerce stores through files on an FTP, FTPS or SFTP server.",
+@tramo.hookimpl
+def plugin_info() -> tramo.PluginInfo:
+    return tramo.PluginInfo(
+        name="tray_ftp", platform="tray", modality="ftp", version=__version__,
+        description="Tray Commerce stores through files on an SFTP, FTPS or FTP server.",
         settings=_SETTINGS,
+        features={"receive_orders": {"incremental": False, "queue": True},
+                  "send_products": {"variants": True, "batch": "one file"},
+                  "file_layout": {"format": "xml", "version": wire.VERSION}},
     )
+
+
+@tramo.hookimpl
+def sandbox() -> Sandbox:
+    return tray_ftp_sandbox("sftp")
+
+
+@tramo.hookimpl
+def check_connection(connection: tramo.Connection) -> tramo.ConnectionReport:
+    # Logging in proves the host key (or certificate) and the credentials; then each folder.
+    files = api(connection)
+    problems: list[str] = []
+    waiting = files.exchange.run("list the orders folder", lambda remote: remote.list(files.orders_folder))
+    for kind, folder in files.folders.items():
+        try:
+            files.exchange.run(f"list {folder!r}", lambda remote, f=folder: remote.list(f))
+        except tramo.PlatformError as exc:
+            problems.append(f"the {kind} folder {folder!r} cannot be listed (it is made on the "
+                            f"first upload): {exc}")
+    try:
+        files.lists()
+    except tramo.PlatformError as exc:
+        problems.append(str(exc))
+    return tramo.ConnectionReport(problems=tuple(problems), details={
+        "transport": str(connection.settings["transport"]),
+        "orders waiting": str(len([f for f in waiting if not f.name.startswith(".")]))})
+
+
+# -- out: one file per batch ------------------------------------------------------------
+
+
+def _send_changed(files: TrayFiles, kind_name: str, pairs: list[tuple[Any, Any]],
+                  key: Callable[[Any], str], local_id: Callable[[Any], str],
+                  fingerprint: Callable[[Any, Any], str] = lambda item, element: digest(element),
+                  ) -> list[tramo.WriteResult]:
+    """Upload what differs from what was last sent for its key; the rest is UNCHANGED.
+
+    ``fingerprint(item, element)`` is what must differ (by default the whole record).
+    """
+    results: list[tramo.WriteResult] = []
+    fresh: list[tuple[str, str]] = []
+    elements = []
+    for item, element in pairs:
+        ident, hashed = key(item), fingerprint(item, element)
+        before = files.sent(kind_name, ident)
+        if before == hashed:
+            results.append(tramo.WriteResult(local_id(item), tramo.Outcome.UNCHANGED))
+            continue
+        outcome = tramo.Outcome.CREATED if before is None else tramo.Outcome.UPDATED
+        results.append(tramo.WriteResult(local_id(item), outcome))
+        fresh.append((ident, hashed))
+        elements.append(element)
+    if elements:
+        files.upload(kind_name, elements)  # a failure fails the whole batch (write_together)
+        for ident, hashed in fresh:
+            files.remember(kind_name, ident, hashed)
+    return results
+
+
+def _element(kind_name: str) -> Any:
+    kind = wire.KINDS[kind_name]
+    return lambda record: wire.record_element(kind, record)
+
+
+@tramo.hookimpl
+def send_products(connection: tramo.Connection,
+                  products: Sequence[tramo.Product]) -> list[tramo.WriteResult]:
+    files = api(connection)
+    return write_together(products, lambda p: p.code, _element("products"),
+                          lambda pairs: _send_changed(files, "products", pairs,
+                                                      lambda p: p.code, lambda p: p.code))
+
+
+@tramo.hookimpl
+def sync_status(connection: tramo.Connection,
+                updates: Sequence[tramo.StatusUpdate]) -> list[tramo.WriteResult]:
+    # Only a status the store is not known to have goes out: the order files it leaves
+    # say which status it had (see receive_orders).
+    files = api(connection)
+    return write_together(updates, lambda u: u.order_id, _element("status_updates"),
+                          lambda pairs: _send_changed(files, "status_updates", pairs,
+                                                      lambda u: u.order_id, lambda u: u.order_id,
+                                                      lambda u, _: str(u.platform_status)))
+
+
+@tramo.hookimpl
+def send_invoice(connection: tramo.Connection,
+                 invoices: Sequence[tramo.Invoice]) -> list[tramo.WriteResult]:
+    # The store cannot be asked which invoices it has, so an invoice sent is never sent again.
+    files = api(connection)
+    return write_together(invoices, lambda i: i.access_key, _element("invoices"),
+                          lambda pairs: _send_changed(files, "invoices", pairs,
+                                                      lambda i: f"{i.order_id}:{i.access_key}",
+                                                      lambda i: i.access_key,
+                                                      lambda i, _: "sent"))
+
+
+# -- in: the orders the store leaves ---------------------------------------------------------
+
+
+def _held(problem: wire.Problem, file: str) -> tramo.Held:
+    error: tramo.TramoError
+    if problem.field and problem.record is not None:
+        error = tramo.ValidationError(f"Order.{problem.field}", problem.value,
+                                      f"{problem.reason} (file {file}, line {problem.line})")
+    else:
+        error = wire.FileProblem(problem)
+    return tramo.Held("order", error, remote_id=problem.record,
+                      raw={"file": file, "line": problem.line, "problem": str(problem)})
+
+
+def _check(arrival: Any) -> tuple[list[str], list[wire.Problem]]:
+    """Every order id in the file, and every problem (a file is taken whole or set aside)."""
+    keys: list[str] = []
+    problems: list[wire.Problem] = []
+    seen: set[str] = set()
+    try:
+        for parsed in wire.parse(wire.KINDS["orders"], arrival.path):
+            if parsed.problem is not None:
+                problems.append(parsed.problem)
+            elif parsed.key in seen:
+                problems.append(wire.Problem("the order appears twice in the file",
+                                             line=parsed.line, record=parsed.key, field="id"))
+            else:
+                seen.add(parsed.key)
+                keys.append(parsed.key)
+            if len(problems) >= wire.MAX_PROBLEMS:
+                break
+    except wire.FileProblem as exc:
+        problems.append(exc.problem)
+    return keys, problems
+
+
+@tramo.hookimpl
+def receive_orders(connection: tramo.Connection, since: Any) -> Iterator[tramo.Order | tramo.Held]:
+    # The orders folder is a queue: a file's orders come until the host acknowledges them,
+    # so ``since`` has nothing to add.
+    files = api(connection)
+    for arrival in files.inbox.arrivals():
+        keys, problems = _check(arrival)
+        if problems:
+            files.inbox.set_aside(arrival, [str(p) for p in problems])
+            for problem in problems:
+                yield _held(problem, arrival.name)
+            continue
+        files.inbox.expect(arrival, keys)
+        for parsed in wire.parse(wire.KINDS["orders"], arrival.path):
+            order = parsed.record
+            if order.id in arrival.acknowledged:
+                continue
+            # the store's status as it says it, so sync_status sends only a change
+            files.remember("status_updates", order.id, order.platform_status)
+            yield order
+    for name, error in files.inbox.refused:
+        yield tramo.Held("order", error, raw={"file": name})
+
+
+@tramo.hookimpl
+def acknowledge_orders(connection: tramo.Connection,
+                       orders: Sequence[str]) -> list[tramo.WriteResult]:
+    # Committed in the ledger first, then the finished files moved: a crash in between
+    # loses nothing, and the next read finishes the move.
+    outcome = api(connection).inbox.acknowledge(orders)
+    return [tramo.WriteResult(ident, tramo.Outcome.UPDATED) if outcome[ident] is None
+            else tramo.WriteResult.failed(ident, outcome[ident])  # type: ignore[arg-type]
+            for ident in orders]
+
+
+# -- look-ups -------------------------------------------------------------------------------
+
+
+@tramo.hookimpl
+def list_order_statuses(connection: tramo.Connection) -> list[tramo.PlatformOption]:
+    return api(connection).lists()["order_statuses"]
+
+
+@tramo.hookimpl
+def list_shipping_methods(connection: tramo.Connection) -> list[tramo.PlatformOption]:
+    return api(connection).lists()["shipping_methods"]
+
+
+@tramo.hookimpl
+def list_payment_methods(connection: tramo.Connection) -> list[tramo.PlatformOption]:
+    return api(connection).lists()["payment_methods"]
+
+
+@tramo.hookimpl
+def list_sales_channels(connection: tramo.Connection) -> list[tramo.PlatformOption]:
+    return api(connection).lists()["sales_channels"]
