@@ -291,3 +291,19 @@ def test_hostile_and_odd_file_names_never_become_paths(registry: Registry, store
     with pytest.raises(tramo.TramoError, match="'..'"):
         with connect(registry, store, orders_folder="../outside") as connection:
             list(connection.call("receive_orders"))
+
+
+def test_sftp_logs_in_with_a_private_key_file_and_no_password(registry: Registry,
+                                                              tmp_path: Path) -> None:
+    key = paramiko.ECDSAKey.generate()
+    key_file = tmp_path / "id_ecdsa"
+    key.write_private_key_file(str(key_file), password="frase secreta")
+    from tramo_tray_ftp.sandbox import TraySftpSandbox
+    with TraySftpSandbox(authorized_keys=[key], allow_password=False) as keyed:
+        settings = {k: v for k, v in keyed.settings.items() if k != "password"}
+        with registry.connect("tray_ftp", {**settings, "private_key_path": str(key_file),
+                                           "private_key_passphrase": "frase secreta"},
+                              mappings=MAPPINGS, http=KIT_HTTP) as connection:
+            assert connection.call("send_products", products=[a_product()])[0].ok
+        assert [p.code for p in keyed.held_products()] == ["CANECA"]
+        assert [c.query for c in keyed.calls if c.method == "auth"] == ["publickey"]
