@@ -24,7 +24,7 @@ from tramo.sandbox import Sandbox
 from tramo.writes import write_together
 
 from tramo_tray_ftp import wire
-from tramo_tray_ftp.client import TrayFiles, api, digest
+from tramo_tray_ftp.client import api, digest
 
 # Imported before the ``sandbox`` hook below is defined, so that the package's
 # ``sandbox`` attribute is the hook (pluggy reads it) and not the submodule.
@@ -121,46 +121,45 @@ def check_connection(connection: tramo.Connection) -> tramo.ConnectionReport:
 # -- out: one file per batch ------------------------------------------------------------
 
 
-def _send_changed(files: TrayFiles, kind_name: str, pairs: list[tuple[Any, Any]],
-                  key: Callable[[Any], str], local_id: Callable[[Any], str],
+def _send_changed(connection: tramo.Connection, kind_name: str, items: Sequence[Any],
+                  local_id: Callable[[Any], str], key: Callable[[Any], str] | None = None,
                   fingerprint: Callable[[Any, Any], str] = lambda item, element: digest(element),
                   ) -> list[tramo.WriteResult]:
-    """Upload what differs from what was last sent for its key; the rest is UNCHANGED.
+    """One file of what differs from what was last sent for its key; the rest is UNCHANGED.
 
-    ``fingerprint(item, element)`` is what must differ (by default the whole record).
+    :param key: what identifies the item's last sending (default: ``local_id``).
+    :param fingerprint: ``(item, element)`` to what must differ (default: the whole record).
     """
-    results: list[tramo.WriteResult] = []
-    fresh: list[tuple[str, str]] = []
-    elements = []
-    for item, element in pairs:
-        ident, hashed = key(item), fingerprint(item, element)
-        before = files.sent(kind_name, ident)
-        if before == hashed:
-            results.append(tramo.WriteResult(local_id(item), tramo.Outcome.UNCHANGED))
-            continue
-        outcome = tramo.Outcome.CREATED if before is None else tramo.Outcome.UPDATED
-        results.append(tramo.WriteResult(local_id(item), outcome))
-        fresh.append((ident, hashed))
-        elements.append(element)
-    if elements:
-        files.upload(kind_name, elements)  # a failure fails the whole batch (write_together)
-        for ident, hashed in fresh:
-            files.remember(kind_name, ident, hashed)
-    return results
-
-
-def _element(kind_name: str) -> Any:
+    files = api(connection)
     kind = wire.KINDS[kind_name]
-    return lambda record: wire.record_element(kind, record)
+    key = key or local_id
+
+    def send(pairs: list[tuple[Any, Any]]) -> list[tramo.WriteResult]:
+        results: list[tramo.WriteResult] = []
+        fresh: list[tuple[str, str]] = []
+        for item, element in pairs:
+            ident, hashed = key(item), fingerprint(item, element)
+            before = files.sent(kind_name, ident)
+            outcome = (tramo.Outcome.UNCHANGED if before == hashed else
+                       tramo.Outcome.CREATED if before is None else tramo.Outcome.UPDATED)
+            results.append(tramo.WriteResult(local_id(item), outcome))
+            if outcome is not tramo.Outcome.UNCHANGED:
+                fresh.append((ident, hashed))
+        changed = [element for (_, element), r in zip(pairs, results)
+                   if r.outcome is not tramo.Outcome.UNCHANGED]
+        if changed:
+            files.upload(kind_name, changed)  # a failure fails the whole batch (write_together)
+            for ident, hashed in fresh:
+                files.remember(kind_name, ident, hashed)
+        return results
+
+    return write_together(items, local_id, lambda item: wire.record_element(kind, item), send)
 
 
 @tramo.hookimpl
 def send_products(connection: tramo.Connection,
                   products: Sequence[tramo.Product]) -> list[tramo.WriteResult]:
-    files = api(connection)
-    return write_together(products, lambda p: p.code, _element("products"),
-                          lambda pairs: _send_changed(files, "products", pairs,
-                                                      lambda p: p.code, lambda p: p.code))
+    return _send_changed(connection, "products", products, lambda p: p.code)
 
 
 @tramo.hookimpl
@@ -168,23 +167,17 @@ def sync_status(connection: tramo.Connection,
                 updates: Sequence[tramo.StatusUpdate]) -> list[tramo.WriteResult]:
     # Only a status the store is not known to have goes out: the order files it leaves
     # say which status it had (see receive_orders).
-    files = api(connection)
-    return write_together(updates, lambda u: u.order_id, _element("status_updates"),
-                          lambda pairs: _send_changed(files, "status_updates", pairs,
-                                                      lambda u: u.order_id, lambda u: u.order_id,
-                                                      lambda u, _: str(u.platform_status)))
+    return _send_changed(connection, "status_updates", updates, lambda u: u.order_id,
+                         fingerprint=lambda u, _: str(u.platform_status))
 
 
 @tramo.hookimpl
 def send_invoice(connection: tramo.Connection,
                  invoices: Sequence[tramo.Invoice]) -> list[tramo.WriteResult]:
     # The store cannot be asked which invoices it has, so an invoice sent is never sent again.
-    files = api(connection)
-    return write_together(invoices, lambda i: i.access_key, _element("invoices"),
-                          lambda pairs: _send_changed(files, "invoices", pairs,
-                                                      lambda i: f"{i.order_id}:{i.access_key}",
-                                                      lambda i: i.access_key,
-                                                      lambda i, _: "sent"))
+    return _send_changed(connection, "invoices", invoices, lambda i: i.access_key,
+                         key=lambda i: f"{i.order_id}:{i.access_key}",
+                         fingerprint=lambda i, _: "sent")
 
 
 # -- in: the orders the store leaves ---------------------------------------------------------
