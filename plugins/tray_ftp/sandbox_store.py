@@ -114,7 +114,7 @@ class TrayFtpStore:
     lock: Any
     data: Path
     store: StoreState
-    errors: list[str]
+    _errors: list[str]
     rejected: list[str]
 
     # -- a new account -------------------------------------------------------------------------
@@ -128,9 +128,18 @@ class TrayFtpStore:
                  "payment_methods": _options(PAYMENTS), "sales_channels": _options(CHANNELS)}
         _write_atomically(root / LISTS_FILE, wire.lists_chunks(lists))
         self.store = StoreState()
-        self.errors = []
+        self._errors = []
         self.rejected = []
         return root
+
+    @property
+    def errors(self) -> list[str]:
+        """The uploads the store could not read, after importing what waits: the conformance kit
+        reads this after every property, so a bad file fails the property that wrote it."""
+        with self.lock:
+            if self.data.is_dir():
+                self.import_files()
+            return self._errors
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -170,7 +179,7 @@ class TrayFtpStore:
         if not problems:
             return [p.record for p in parsed]
         os.replace(path, self.data / folder / REJECTED / path.name)
-        self.errors.append(f"{folder}/{path.name}: " + "; ".join(str(p) for p in problems[:5]))
+        self._errors.append(f"{folder}/{path.name}: " + "; ".join(str(p) for p in problems[:5]))
         return None
 
     def _take_products(self, where: str, products: list[tramo.Product]) -> None:
