@@ -32,6 +32,7 @@ DUPLICATE_PAGE have no SFTP meaning and are recorded but do nothing.
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import posixpath
 import secrets
@@ -59,6 +60,9 @@ from tramo.sftp import fingerprint, known_hosts_line
 __all__ = ["SftpSandbox"]
 
 _T = TypeVar("_T")
+#: the logger of the sandbox's server-side transports, quiet below CRITICAL
+_SERVER_LOG = "tramo.sandbox.sftp.server"
+logging.getLogger(_SERVER_LOG).setLevel(logging.CRITICAL)
 _BINARY = getattr(os, "O_BINARY", 0)
 
 
@@ -136,6 +140,9 @@ class SftpSandbox(Sandbox):
     def _serve(self, conn: socket.socket) -> None:
         """Hand a client to its own paramiko Transport (a daemon thread per client)."""
         transport = paramiko.Transport(conn)
+        # the server side's own log: a client hanging up is "Socket exception: Connection reset"
+        # at ERROR on paramiko's logger, which is noise for whoever runs the client
+        transport.set_log_channel(_SERVER_LOG)
         transport.add_server_key(self.host_key)
         server = _Server(self, transport)
         transport.set_subsystem_handler("sftp", paramiko.SFTPServer, _SandboxSftp, self)
