@@ -34,7 +34,7 @@ import unicodedata
 from calendar import timegm
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
-from typing import BinaryIO, Protocol, TypeVar
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 import attrs
 import paramiko
@@ -340,14 +340,22 @@ class _Folder(abc.ABC):
 
 
 class _Download(io.RawIOBase):
-    """A remote file's bytes as a raw stream: closed strictly after a success, quietly after a failure."""
+    """A remote file's bytes as a raw stream: closed strictly after a success, quietly after a failure.
+
+    Each transport's download defines ``abandon()``: close after the reader failed, never
+    raising over the reader's own error. ``io.RawIOBase``'s C base skips abstract-method
+    checks, so a download class without one is refused when it is defined.
+    """
+
+    abandon: Callable[[], None]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not callable(getattr(cls, "abandon", None)):
+            raise TypeError(f"{cls.__name__} must define abandon()")
 
     def readable(self) -> bool:
         return True
-
-    def abandon(self) -> None:
-        """Close after the reader failed, never raising over the reader's own error."""
-        raise NotImplementedError
 
 
 @contextlib.contextmanager

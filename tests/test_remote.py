@@ -392,3 +392,10 @@ def test_safe_names_are_kept_and_changed_ones_say_so() -> None:
     assert re.fullmatch(r"pedido_~[0-9a-f]{12}\.xml", changed)
     assert re.fullmatch(r"__~[0-9a-f]{12}", safe_name(".."))
     assert safe_name("CON.txt").startswith("_CON")
+
+
+def test_a_transport_download_without_abandon_cannot_be_defined() -> None:
+    from tramo.remote import _Download
+
+    with pytest.raises(TypeError, match="must define abandon"):
+        type("Careless", (_Download,), {})
