@@ -12,9 +12,9 @@ import argparse
 import json
 import sys
 
-from bench import dispatch, tray_orders, tray_soap_orders
+from bench import dispatch, tray_ftp_orders, tray_orders, tray_soap_orders
 
-BENCHMARKS = (dispatch.run, tray_orders.run, tray_soap_orders.run)
+BENCHMARKS = (dispatch.run, tray_orders.run, tray_soap_orders.run, tray_ftp_orders.run)
 
 
 def main(argv: list[str] | None = None) -> int:
