@@ -25,7 +25,7 @@ import enum
 import functools
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -54,6 +54,7 @@ LISTS = ("order_statuses", "shipping_methods", "payment_methods", "sales_channel
 class Kind:
     """One kind of file: its root element, its record element, the model class, what is left out.
 
+    :param key: the field that names a record (in a problem, and for the plugin's ledger).
     :param omit: fields of the model not in the layout, as dotted paths from
         the record (``variants.remote_id``): tramo's own bookkeeping, or values
         the other side does not have (an order's ERP-side status).
@@ -64,21 +65,21 @@ class Kind:
     root: str
     record: str
     model: type
-    key: Callable[[Any], str]
+    key: str
     prefix: str
     omit: frozenset[str] = frozenset()
     required: frozenset[str] = frozenset()
 
 
 KINDS: Mapping[str, Kind] = {
-    "products": Kind("products", "product", tramo.Product, lambda p: p.code, "produtos",
+    "products": Kind("products", "product", tramo.Product, "code", "produtos",
                      omit=frozenset({"remote_id", "updated_at", "brand.remote_id",
                                      "variants.remote_id"})),
-    "status_updates": Kind("status_updates", "status_update", tramo.StatusUpdate,
-                           lambda u: u.order_id, "situacoes",
+    "status_updates": Kind("status_updates", "status_update", tramo.StatusUpdate, "order_id",
+                           "situacoes",
                            required=frozenset({"platform_status"})),
-    "invoices": Kind("invoices", "invoice", tramo.Invoice, lambda i: i.access_key, "notas"),
-    "orders": Kind("orders", "order", tramo.Order, lambda o: o.id, "pedidos",
+    "invoices": Kind("invoices", "invoice", tramo.Invoice, "access_key", "notas"),
+    "orders": Kind("orders", "order", tramo.Order, "id", "pedidos",
                    omit=frozenset({"status", "edits", "invoices", "trackings",
                                    "customer.remote_id", "shipping.method", "payments.method",
                                    "sales_channel.channel"}),
@@ -270,7 +271,7 @@ def parse(kind: Kind, path: Path) -> Iterator[Parsed]:
 
 def _record(kind: Kind, element: etree._Element) -> Parsed:
     line = element.sourceline or 0
-    key_element = element.find(_key_field(kind))
+    key_element = element.find(kind.key)
     key = (key_element.text or "") if key_element is not None else None
     if element.tag != kind.record:
         return Parsed(line, key, problem=Problem(f"<{element.tag}> is not a <{kind.record}>",
@@ -291,12 +292,7 @@ def _record(kind: Kind, element: etree._Element) -> Parsed:
         field = exc.field.split(".", 1)[1] if "." in exc.field else ""
         return Parsed(line, key, problem=Problem(exc.reason, line=_line_of(field, lines, line),
                                                  record=key, field=field or None, value=exc.value))
-    return Parsed(line, kind.key(record), record=record)
-
-
-def _key_field(kind: Kind) -> str:
-    return {"products": "code", "status_updates": "order_id", "invoices": "access_key",
-            "orders": "id"}[kind.root]
+    return Parsed(line, str(getattr(record, kind.key)), record=record)
 
 
 def _line_of(field: str, lines: Mapping[str, int], default: int) -> int:
