@@ -54,16 +54,23 @@ def measure(value: Decimal) -> str:
 
 
 def moment(value: Any, zone: tzinfo, field: str) -> datetime | None:
-    """``YYYY-MM-DD HH:MM:SS`` or ``YYYY-MM-DD`` in ``zone``; empty and zero dates are None."""
+    """``YYYY-MM-DD HH:MM:SS`` or ``YYYY-MM-DD`` in ``zone``; empty and zero dates are None.
+
+    ISO 8601 with a ``T`` (``2026-03-01T10:20:30``, fractions, an offset or ``Z``)
+    is read too, as .NET APIs (Ideris) write it; a time without an offset is in ``zone``.
+    """
     raw = text(value).strip()
     if not raw or raw.startswith("0000-00-00"):
         return None
     try:
         if len(raw) == 10:
             return datetime.combine(date.fromisoformat(raw), time(0), zone)
+        if "T" in raw:
+            parsed = datetime.fromisoformat(raw)
+            return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
         return datetime.strptime(raw, "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone)
     except ValueError:
-        raise ValidationError(field, value, "is not a date (YYYY-MM-DD[ HH:MM:SS])") from None
+        raise ValidationError(field, value, "is not a date (YYYY-MM-DD[ HH:MM:SS] or ISO 8601)") from None
 
 
 def day(value: datetime | None, zone: tzinfo) -> str:

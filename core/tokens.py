@@ -28,10 +28,12 @@ token stale at the same instant can still both refresh.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import contextvars
 import functools
 import inspect
+import json
 import logging
 import threading
 import types
@@ -47,7 +49,8 @@ from tramo.errors import AuthenticationError
 from tramo.secrets import Secret
 from tramo.state import ConnectionState
 
-__all__ = ["Obtain", "Token", "TokenAuth", "TokenKeeper", "bearer", "query_parameter"]
+__all__ = ["Obtain", "Token", "TokenAuth", "TokenKeeper", "bearer", "jwt_expiry", "query_parameter",
+           "raw_header"]
 
 _log = logging.getLogger("tramo.tokens")
 
@@ -492,6 +495,31 @@ Place = Callable[[httpx.Request, str], None]
 def bearer(request: httpx.Request, access: str) -> None:
     """``Authorization: Bearer <token>``, the common case."""
     request.headers["Authorization"] = f"Bearer {access}"
+
+
+def raw_header(request: httpx.Request, access: str) -> None:
+    """``Authorization: <token>`` with no scheme (Ideris wants the JWT bare)."""
+    request.headers["Authorization"] = access
+
+
+def jwt_expiry(token: str) -> datetime | None:
+    """When a JWT says it expires (its ``exp`` claim), or None when it does not say.
+
+    Read without verifying the signature: the platform verifies its own token;
+    the client only needs to know when to renew it ahead of time.
+    """
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
+        exp = claims.get("exp") if isinstance(claims, dict) else None
+        if isinstance(exp, bool) or not isinstance(exp, (int, float)):
+            return None
+        return datetime.fromtimestamp(exp, timezone.utc)
+    except (ValueError, UnicodeError, OverflowError, OSError):
+        return None
 
 
 def query_parameter(name: str) -> Place:

@@ -46,3 +46,13 @@ def test_money_and_measures_read_back_as_the_same_number(value: Decimal) -> None
     assert decimal(money(value), "f") == value
     assert decimal(measure(value), "f") == value
     assert "E" not in measure(value)
+
+
+def test_iso_8601_moments_read_naive_in_the_zone_and_with_their_own_offset() -> None:
+    from datetime import timedelta
+    assert moment("2026-03-01T10:20:30", ZONE, "f") == datetime(2026, 3, 1, 10, 20, 30, tzinfo=ZONE)
+    with_offset = moment("2026-03-01T10:20:30.5-03:00", ZONE, "f")
+    assert with_offset is not None and with_offset.utcoffset() == timedelta(hours=-3)
+    assert moment("2026-03-01T13:20:30Z", ZONE, "f") == datetime(2026, 3, 1, 13, 20, 30, tzinfo=ZONE)
+    with pytest.raises(tramo.ValidationError, match="ISO 8601"):
+        moment("2026-03-01T25:00", ZONE, "f")

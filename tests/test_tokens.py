@@ -694,3 +694,25 @@ def test_token_auth_works_for_async_clients(state: ConnectionState, clock: Clock
             return (await client.get("https://loja.example/x")).json()
 
     assert asyncio.run(fetch()) == {"token": "access-2-s3cr3t"} and platform.calls == 2
+
+
+def _jwt(claims: object) -> str:
+    import base64
+    import json
+    part = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    return f"eyJhbGciOiJIUzI1NiJ9.{part}.c2ln"
+
+
+def test_a_jwt_says_when_it_expires_and_anything_else_says_nothing() -> None:
+    from tramo.tokens import jwt_expiry
+    assert jwt_expiry(_jwt({"exp": 1_800_000_000})) == datetime(2027, 1, 15, 8, 0, tzinfo=timezone.utc)
+    for unreadable in ("opaque-token", "a.!!!.c", _jwt(["exp"]), _jwt({"exp": "soon"}), _jwt({"exp": True}),
+                       _jwt({"sub": "x"})):
+        assert jwt_expiry(unreadable) is None
+
+
+def test_raw_header_puts_the_token_without_a_scheme() -> None:
+    from tramo.tokens import raw_header
+    request = httpx.Request("GET", "https://example.com/")
+    raw_header(request, "a.b.c")
+    assert request.headers["Authorization"] == "a.b.c"
