@@ -19,7 +19,7 @@ from tramo import aio, dispatch
 from tramo.budget import Budget, Window
 from tramo.capabilities import PLUMBING, CapabilitySpec, Kind, spec_for
 from tramo.errors import CapabilityNotSupported, ConfigurationError, PluginContractError, describe
-from tramo.http import HttpOptions, async_http_client, http_client
+from tramo.http import HttpOptions, async_http_client, http_client, mask_in_http_logs
 from tramo.logs import ConnectionLogger
 from tramo.mapping import Mappings
 from tramo.model import ConnectionReport
@@ -80,6 +80,8 @@ class Connection:
         except Exception:
             raise ConfigurationError(f"unknown timezone {timezone!r}") from None
         secrets = [v for v in self.settings.values() if isinstance(v, Secret)]
+        self._secrets = tuple(secrets)
+        mask_in_http_logs(self._secrets)
         self.log = ConnectionLogger(logging.getLogger(f"tramo.plugin.{plugin}"), self.name, secrets)
         self.on_wait = on_wait or (lambda seconds, reason: self.log.info(reason))
         self._restrictions: dict[str, str] | None = None
@@ -115,7 +117,7 @@ class Connection:
         """
         client = http_client(self.http_options, base_url=base_url, headers=headers, budget=budget,
                              idempotency_header=idempotency_header, on_response=on_response,
-                             on_wait=self.on_wait)
+                             on_wait=self.on_wait, secrets=self._secrets)
         self._clients.append(client)
         return client
 
@@ -126,7 +128,8 @@ class Connection:
         """:meth:`http_client` for async hooks (use it from one event loop)."""
         client = async_http_client(self.http_options, base_url=base_url, headers=headers,
                                    budget=budget, idempotency_header=idempotency_header,
-                                   on_response=on_response, on_wait=self.on_wait)
+                                   on_response=on_response, on_wait=self.on_wait,
+                                   secrets=self._secrets)
         self._clients.append(client)
         return client
 

@@ -31,7 +31,7 @@ import ipaddress
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -45,7 +45,8 @@ from tramo.errors import (
     RateLimitedError,
     RetriesExhaustedError,
 )
-from tramo.redaction import RedactingFilter, redact_url
+from tramo.redaction import RedactingFilter, redact, redact_url
+from tramo.secrets import Secret
 
 __all__ = [
     "ANSWER",
@@ -59,6 +60,7 @@ __all__ = [
     "check_url",
     "http_client",
     "is_loopback",
+    "mask_in_http_logs",
     "parse_retry_after",
 ]
 
@@ -75,8 +77,15 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELET
 #: failures that happen before a request leaves: repeating it cannot duplicate anything
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
-# httpx logs every request with its full URL at INFO; credential parameters go.
-logging.getLogger("httpx").addFilter(RedactingFilter(personal=False))
+# httpx logs every request with its full URL at INFO; credential parameters go, and so do
+# the secrets of every connection made in this process (a webhook URL is its own credential).
+_HTTPX_LOG = RedactingFilter(personal=False)
+logging.getLogger("httpx").addFilter(_HTTPX_LOG)
+
+
+def mask_in_http_logs(secrets: Iterable[str | Secret]) -> None:
+    """Keep ``secrets`` out of httpx's own request log lines from now on."""
+    _HTTPX_LOG.add(*secrets)
 
 
 @attrs.frozen
@@ -158,8 +167,10 @@ class _Decider:
     """The retry rules, shared by the sync and async transports."""
 
     def __init__(self, policy: RetryPolicy, idempotency_header: str | None,
-                 on_wait: Callable[[float, str], Any] | None, rng: random.Random) -> None:
+                 on_wait: Callable[[float, str], Any] | None, rng: random.Random,
+                 secrets: Iterable[str | Secret] = ()) -> None:
         self.policy = policy
+        self.secrets = tuple(secrets)
         self.idempotency_header = idempotency_header
         self.on_wait = on_wait
         self.rng = rng
@@ -173,9 +184,11 @@ class _Decider:
             return True
         return self.idempotency_header is not None and self.idempotency_header in request.headers
 
-    @staticmethod
-    def label(request: httpx.Request) -> str:
-        return f"{request.method} {redact_url(str(request.url.copy_with(fragment=None)))}"
+    def label(self, request: httpx.Request) -> str:
+        """The request as errors and waits name it: credentials in the URL masked, and any
+        secret (a webhook URL whose path is the credential) too."""
+        url = redact_url(str(request.url.copy_with(fragment=None)))
+        return f"{request.method} {redact(url, self.secrets)}"
 
     def after_error(self, request: httpx.Request, exc: httpx.TransportError, tries: int) -> float:
         """The wait before the next try after ``exc``, or the error to raise."""
@@ -235,12 +248,13 @@ class RetryingTransport(httpx.BaseTransport):
                  budget: Budget | None = None, idempotency_header: str | None = None,
                  on_response: Callable[[httpx.Response], Any] | None = None,
                  on_wait: Callable[[float, str], Any] | None = None,
-                 sleep: Callable[[float], Any] = time.sleep, rng: random.Random | None = None) -> None:
+                 sleep: Callable[[float], Any] = time.sleep, rng: random.Random | None = None,
+                 secrets: Iterable[str | Secret] = ()) -> None:
         self.inner = inner
         self.budget = budget
         self.on_response = on_response
         self.sleep = sleep
-        self.decide = _Decider(policy, idempotency_header, on_wait, rng or random.Random())
+        self.decide = _Decider(policy, idempotency_header, on_wait, rng or random.Random(), secrets)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         check_url(request.url)
@@ -276,11 +290,11 @@ class AsyncRetryingTransport(httpx.AsyncBaseTransport):
                  budget: Budget | None = None, idempotency_header: str | None = None,
                  on_response: Callable[[httpx.Response], Any] | None = None,
                  on_wait: Callable[[float, str], Any] | None = None,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, secrets: Iterable[str | Secret] = ()) -> None:
         self.inner = inner
         self.budget = budget
         self.on_response = on_response
-        self.decide = _Decider(policy, idempotency_header, on_wait, rng or random.Random())
+        self.decide = _Decider(policy, idempotency_header, on_wait, rng or random.Random(), secrets)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         check_url(request.url)
@@ -313,12 +327,16 @@ def http_client(options: HttpOptions = HttpOptions(), *, base_url: str = "",
                 headers: Mapping[str, str] | None = None, budget: Budget | None = None,
                 idempotency_header: str | None = None,
                 on_response: Callable[[httpx.Response], Any] | None = None,
-                on_wait: Callable[[float, str], Any] | None = None) -> httpx.Client:
-    """An ``httpx.Client`` whose every request goes through a :class:`RetryingTransport`."""
+                on_wait: Callable[[float, str], Any] | None = None,
+                secrets: Iterable[str | Secret] = ()) -> httpx.Client:
+    """An ``httpx.Client`` whose every request goes through a :class:`RetryingTransport`.
+
+    ``secrets`` are masked wherever a request is named (its errors and waits).
+    """
     inner = httpx.HTTPTransport(verify=True, limits=options.limits, proxy=options.proxy)
     transport = RetryingTransport(inner, options.retry, budget=budget,
                                   idempotency_header=idempotency_header,
-                                  on_response=on_response, on_wait=on_wait)
+                                  on_response=on_response, on_wait=on_wait, secrets=secrets)
     return httpx.Client(transport=transport, **_client_options(options, base_url, headers))
 
 
@@ -326,12 +344,13 @@ def async_http_client(options: HttpOptions = HttpOptions(), *, base_url: str = "
                       headers: Mapping[str, str] | None = None, budget: Budget | None = None,
                       idempotency_header: str | None = None,
                       on_response: Callable[[httpx.Response], Any] | None = None,
-                      on_wait: Callable[[float, str], Any] | None = None) -> httpx.AsyncClient:
+                      on_wait: Callable[[float, str], Any] | None = None,
+                      secrets: Iterable[str | Secret] = ()) -> httpx.AsyncClient:
     """An ``httpx.AsyncClient`` whose every request goes through an :class:`AsyncRetryingTransport`."""
     inner = httpx.AsyncHTTPTransport(verify=True, limits=options.limits, proxy=options.proxy)
     transport = AsyncRetryingTransport(inner, options.retry, budget=budget,
                                        idempotency_header=idempotency_header,
-                                       on_response=on_response, on_wait=on_wait)
+                                       on_response=on_response, on_wait=on_wait, secrets=secrets)
     return httpx.AsyncClient(transport=transport, **_client_options(options, base_url, headers))
 
 

@@ -162,6 +162,24 @@ def test_retries_end_in_a_typed_error(sandbox: ItemsSandbox) -> None:
     assert len(sandbox.calls) == 4
 
 
+def test_a_secret_url_is_masked_in_errors_waits_and_httpx_log_lines(
+        sandbox: ItemsSandbox, caplog: pytest.LogCaptureFixture) -> None:
+    from tramo.http import mask_in_http_logs
+    secret = f"{sandbox.url}/items/7"  # a webhook URL whose path is its own credential
+    mask_in_http_logs([secret])
+    waits: list[str] = []
+    sandbox.inject(Fault.SERVER_ERROR, times=10)
+    with caplog.at_level(logging.INFO, logger="httpx"), client(
+            sandbox, secrets=[tramo.Secret(secret)], on_wait=lambda s, why: waits.append(why)) as http:
+        with pytest.raises(RetriesExhaustedError) as caught:
+            http.put(secret, json={})
+        sandbox.reset()
+        assert http.put(secret, json={}).status_code == 200  # httpx logs the answered request
+    assert "/items/7" not in str(caught.value) and "PUT ***" in str(caught.value)
+    assert waits and not [w for w in waits if "/items/7" in w]
+    assert "HTTP Request" in caplog.text and "/items/7" not in caplog.text
+
+
 def test_a_hung_read_times_out_and_is_tried_again(sandbox: ItemsSandbox) -> None:
     sandbox.inject(Fault.TIMEOUT)
     with client(sandbox) as http:

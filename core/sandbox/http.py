@@ -133,11 +133,15 @@ class HttpSandbox(Sandbox):
         """Refuse a routed request before its handler runs (a missing token); None lets it in."""
         return None
 
+    def match(self, request: Request) -> tuple[str, dict[str, Any]]:
+        """The endpoint and arguments of a request (override for a platform that ignores case)."""
+        endpoint, arguments = self.url_map.bind_to_environ(request.environ).match()
+        return str(endpoint), dict(arguments)
+
     def dispatch(self, request: Request) -> Response:
         """Route to ``on_<endpoint>`` past :meth:`guard`; an unknown path gets :meth:`not_found`."""
-        adapter = self.url_map.bind_to_environ(request.environ)
         try:
-            endpoint, arguments = adapter.match()
+            endpoint, arguments = self.match(request)
         except NotFound:
             return self.not_found(request)
         except HTTPException as exc:
