@@ -11,11 +11,11 @@ next send follows it instead of creating the product a second time.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import tramo
 from tramo.errors import TransientError
+from tramo.jobs import follow
 from tramo.scalars import text
 from tramo.writes import write_each
 
@@ -23,10 +23,6 @@ from tramo_ideris import wire
 from tramo_ideris.client import Ideris, api
 
 __all__ = ["send_products"]
-
-_FIRST_LOOK = 0.05
-_LONGEST_PAUSE = 5.0
-
 
 def _protocol_key(code: str) -> str:
     return f"ideris:protocol:{code}"
@@ -106,31 +102,18 @@ def _waiting(code: str, protocol: str) -> tramo.WriteResult:
 
 def _follow(connection: tramo.Connection, ideris: Ideris,
             submitted: dict[str, str]) -> dict[str, tramo.WriteResult]:
-    """Each submitted creation's outcome, looking until none is pending or the wait is over."""
-    deadline = time.monotonic() + int(connection.settings["protocol_wait_seconds"])
-    left = dict(submitted)
-    done: dict[str, tramo.WriteResult] = {}
-    pause = _FIRST_LOOK
-    while left:
-        try:
-            pending = {text(p.get("codigo")) for p in ideris.pages("/Protocolo")}
-            for code, protocol in list(left.items()):
-                if protocol not in pending:
-                    done[code] = _outcome(connection, ideris, code, protocol)
-                    del left[code]
-        except TransientError:
-            pass  # a failed look is tried again on the next round, within the wait
-        except tramo.TramoError:
-            break  # refused access: what is left stays pending, remembered for the next send
-        remaining = deadline - time.monotonic()
-        if not left or remaining <= 0:
-            break
-        wait = min(pause, remaining)
-        if wait >= 1:
-            connection.on_wait(wait, f"waiting {wait:.0f} s for Ideris to create {len(left)} product(s)")
-        time.sleep(wait)
-        pause = min(pause * 2, _LONGEST_PAUSE)
-    return done
+    """Each submitted creation's outcome: one look at Ideris' pending protocols per round."""
+
+    def look(left: Mapping[str, str]) -> dict[str, tramo.WriteResult]:
+        pending = {text(p.get("codigo")) for p in ideris.pages("/Protocolo")}
+        return {code: _outcome(connection, ideris, code, protocol)
+                for code, protocol in left.items() if protocol not in pending}
+
+    try:
+        return follow(submitted, look, within=int(connection.settings["protocol_wait_seconds"]),
+                      on_wait=connection.on_wait, what="Ideris product creation")
+    except tramo.TramoError:
+        return {}  # refused access: every creation stays pending, remembered for the next send
 
 
 def _outcome(connection: tramo.Connection, ideris: Ideris, code: str, protocol: str) -> tramo.WriteResult:
