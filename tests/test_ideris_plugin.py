@@ -447,3 +447,12 @@ def test_a_variant_the_platform_cannot_keep_is_held_before_any_call(registry: Re
         before = len(store.calls)
         [result] = connection.call("send_products", products=[spoiled])
     assert result.outcome is tramo.Outcome.HELD and len(store.calls) == before
+
+
+def test_a_429_is_waited_out_and_the_read_goes_on(registry: Registry, store: IderisSandbox) -> None:
+    ident = store.place_order(an_order())
+    store.configure(retry_after=0.01)
+    store.inject(Fault.RATE_LIMITED, times=2, where=lambda method, path: path == "/ListaPedido")
+    with connect(registry, store) as connection:
+        assert [o.id for o in connection.call("receive_orders", since=None)] == [ident]
+    assert [c.status for c in store.calls_to("/ListaPedido")] == [429, 429, 200]
