@@ -54,6 +54,9 @@ _SETTINGS: tuple[tramo.Setting, ...] = (
                   description="'URL para envio da nota fiscal', from Ideris support: receives NF-e data."),
     tramo.Setting(name="requests_per_minute", kind="int", required=False, default=60,
                   description="Requests a minute (Ideris publishes no limit; 429s are honoured too)."),
+    tramo.Setting(name="requests_per_second", kind="int", required=False, default=0,
+                  description="A per-second pace on top of the minute's (for an account or proxy "
+                              "that refuses bursts); 0 for none."),
     tramo.Setting(name="concurrency", kind="int", required=False, default=4,
                   description="Requests in flight at once on reads (the budget still paces them)."),
     tramo.Setting(name="page_size", kind="int", required=False, default=50,

@@ -39,7 +39,8 @@ def path(template: str, *values: str) -> str:
 
 def windows(connection: tramo.Connection) -> tuple[Window, ...]:
     """No limit is published: the connection's setting, 429s honoured on top."""
-    return published_limits(per_minute=int(connection.settings["requests_per_minute"]))
+    return published_limits(per_minute=int(connection.settings["requests_per_minute"]),
+                            per_second=int(connection.settings["requests_per_second"]))
 
 
 def budget(connection: tramo.Connection) -> Budget:
