@@ -205,8 +205,8 @@ def sync_status(connection: tramo.Connection,
 
     def send(update: tramo.StatusUpdate, prepared: tuple[int, str]) -> tramo.WriteResult:
         number, status = prepared
-        [order] = wire.records(ideris.get(path("/Pedido/{}", update.order_id))) or [{}]
-        if text(order.get("status")) == status:
+        found = wire.records(ideris.get(path("/Pedido/{}", update.order_id)))
+        if found and text(found[0].get("status")) == status:
             return tramo.WriteResult(update.order_id, tramo.Outcome.UNCHANGED, remote_id=update.order_id)
         ideris.send("PUT", "/PedidoStatus", {"idPedidos": number, "idNovoStatus": ideris.status_id(status)})
         return tramo.WriteResult(update.order_id, tramo.Outcome.UPDATED, remote_id=update.order_id)
