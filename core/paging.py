@@ -16,6 +16,7 @@ from collections.abc import (
     Awaitable,
     Callable,
     Hashable,
+    Iterable,
     Iterator,
     Sequence,
 )
@@ -25,8 +26,8 @@ import attrs
 
 from tramo.errors import TransientError
 
-__all__ = ["Page", "PagingError", "cursor_pages", "fetch_each", "gather_pages", "offset_pages",
-           "page_numbers"]
+__all__ = ["Page", "PagingError", "SeenRecords", "cursor_pages", "fetch_each", "gather_pages",
+           "offset_pages", "page_numbers"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -60,6 +61,26 @@ class _Guard:
         if len(self.seen) >= self.max_pages:
             raise PagingError(f"more than {self.max_pages} pages; raise max_pages if that is real")
         self.seen.add(token)
+
+
+class SeenRecords:
+    """The record keys one read has yielded; a key that comes again stops the read.
+
+    The token guard catches a platform that repeats a cursor or a page number;
+    this catches one that answers a new offset with a page it served before,
+    which would otherwise repeat some records and skip others.
+    """
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.keys: set[Hashable] = set()
+
+    def check(self, keys: Iterable[Hashable]) -> None:
+        for key in keys:
+            if key in self.keys:
+                raise PagingError(f"{self.what} {key!r} came back on a second page: the platform's "
+                                  f"paging repeated itself, so the read stops here")
+            self.keys.add(key)
 
 
 def cursor_pages(fetch: Callable[[Hashable | None], Page[T]], *,

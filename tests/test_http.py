@@ -362,3 +362,8 @@ def test_what_the_platform_reports_about_its_limit_lowers_the_budget(sandbox: It
     finally:
         del sandbox.on_items
     assert budget.remaining()[0] == pytest.approx(1, abs=0.1)
+
+
+def test_path_values_are_percent_encoded_so_an_id_stays_one_segment() -> None:
+    from tramo.http import path
+    assert path("/orders/{}/invoices", "12/../x?y") == "/orders/12%2F..%2Fx%3Fy/invoices"

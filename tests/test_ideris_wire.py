@@ -218,7 +218,7 @@ def a_product(**changes: Any) -> tramo.Product:
     return tramo.Product(**fields)
 
 
-IDS = wire.Classification(categoriaIdIderis=1, subCategoriaIdIderis=2, departamentoIdIderis=3, marcaIdIderis=4)
+IDS = {"categoriaIdIderis": 1, "subCategoriaIdIderis": 2, "departamentoIdIderis": 3, "marcaIdIderis": 4}
 
 
 def test_a_new_product_body_has_the_required_ids_and_one_attribute_per_variation() -> None:

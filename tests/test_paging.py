@@ -147,3 +147,16 @@ def test_fetch_each_ends_at_a_failed_fetch() -> None:
     with pytest.raises(ValueError):
         asyncio.run(asyncio.wait_for(read(), 5))
     assert started[:2] == [0, 1]
+
+
+@given(st.lists(st.integers(0, 20), max_size=30))
+def test_seen_records_stops_a_read_at_the_first_key_that_comes_again(keys: list[int]) -> None:
+    from tramo.paging import SeenRecords
+    seen = SeenRecords("order")
+    repeated = next((i for i, k in enumerate(keys) if k in keys[:i]), None)
+    if repeated is None:
+        seen.check(keys)
+        assert seen.keys == set(keys)
+    else:
+        with pytest.raises(PagingError, match=f"order {keys[repeated]!r} came back"):
+            seen.check(keys)

@@ -18,13 +18,13 @@ from datetime import datetime
 from typing import Any
 
 import tramo
-from tramo.http import IDEMPOTENT
+from tramo.http import IDEMPOTENT, path
 from tramo.paging import fetch_each
 from tramo.scalars import text
 from tramo.writes import write_each, write_together
 
 from tramo_ideris import wire
-from tramo_ideris.client import AsyncIderis, Ideris, api, async_api, keeper, notifier, path
+from tramo_ideris.client import AsyncIderis, Ideris, api, async_api, keeper, notifier
 from tramo_ideris.products import send_products as _send_products
 
 # Imported before the ``sandbox`` hook below is defined, so that the package's

@@ -15,14 +15,13 @@ import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 import tramo
 from tramo.budget import Budget, Window, published_limits
 from tramo.http import IDEMPOTENT
-from tramo.paging import PagingError, gather_pages
+from tramo.paging import SeenRecords, gather_pages
 from tramo.scalars import text
 from tramo.tokens import Token, TokenAuth, TokenKeeper, jwt_expiry, raw_header
 
@@ -31,10 +30,6 @@ from tramo_ideris import wire
 __all__ = ["AsyncIderis", "Ideris", "api", "async_api", "keeper", "notifier"]
 
 Json = dict[str, Any]
-
-
-def path(template: str, *values: str) -> str:
-    return template.format(*(quote(v, safe="") for v in values))
 
 
 def windows(connection: tramo.Connection) -> tuple[Window, ...]:
@@ -76,22 +71,6 @@ def _auth(connection: tramo.Connection) -> TokenAuth:
     return TokenAuth(keeper(connection), raw_header)
 
 
-class _Seen:
-    """Record ids already read in one listing: one seen again means a page came twice."""
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-        self.ids: set[str] = set()
-
-    def check(self, found: Sequence[Mapping[str, Any]]) -> None:
-        for record in found:
-            ident = text(record.get("id"))
-            if ident in self.ids:
-                raise PagingError(f"{self.what} {ident} came back on a second page: Ideris' paging "
-                                  f"repeated itself, so the read stops here")
-            self.ids.add(ident)
-
-
 class Ideris:
     """Sync calls to one Ideris account; answers are envelopes, failures typed tramo errors."""
 
@@ -113,12 +92,12 @@ class Ideris:
 
     def pages(self, where: str, params: Mapping[str, Any] | None = None) -> Iterator[Json]:
         """Every record of a list, ``offset`` by ``limit``, each page checked to be the one asked for."""
-        seen = _Seen(where.strip("/"))
+        seen = SeenRecords(where.strip("/"))
         offset = 0
         while True:
             found, total = wire.page_of(self.get(where, {**(params or {}), "offset": offset,
                                                          "limit": self.per_page}), offset)
-            seen.check(found)
+            seen.check(text(r.get("id")) for r in found)
             yield from found
             offset += len(found)
             if not found or offset >= total:
@@ -197,14 +176,14 @@ class AsyncIderis:
 
     async def page_lists(self, where: str, params: Mapping[str, Any]) -> AsyncIterator[list[Json]]:
         """A list page by page: the first says the total, the rest come concurrently, in order."""
-        seen = _Seen(where.strip("/"))
+        seen = SeenRecords(where.strip("/"))
 
         async def page(offset: int) -> tuple[list[Json], int]:
             return wire.page_of(await self.get(where, {**params, "offset": offset,
                                                        "limit": self.per_page}), offset)
 
         first, total = await page(0)
-        seen.check(first)
+        seen.check(text(r.get("id")) for r in first)
         yield first
         rest = -(-total // self.per_page) - 1 if first else 0
 
@@ -214,7 +193,7 @@ class AsyncIderis:
 
         if rest > 0:
             async for found in gather_pages(fetch, rest, first=1, concurrency=self.concurrency):
-                seen.check(found)
+                seen.check(text(r.get("id")) for r in found)
                 yield found
 
     async def orders(self, ids: Sequence[str]) -> list[Json]:

@@ -34,7 +34,7 @@ def _brand(connection: tramo.Connection, ideris: Ideris, product: tramo.Product)
     return connection.settings.get("brand_id")
 
 
-def _classification(connection: tramo.Connection, brand: int | None) -> wire.Classification:
+def _classification(connection: tramo.Connection, brand: int | None) -> dict[str, int]:
     settings = connection.settings
     names = {"categoriaIdIderis": "category_id", "subCategoriaIdIderis": "subcategory_id",
              "departamentoIdIderis": "department_id"}
@@ -45,8 +45,7 @@ def _classification(connection: tramo.Connection, brand: int | None) -> wire.Cla
     if brand is None:
         raise tramo.ValidationError("Product.brand", None, "Ideris creates a product only with a brand: "
                                                            "give one, or set the connection's brand_id")
-    return wire.Classification({key: int(settings[name]) for key, name in names.items()},
-                               marcaIdIderis=brand)
+    return {**{key: int(settings[name]) for key, name in names.items()}, "marcaIdIderis": brand}
 
 
 def send_products(connection: tramo.Connection,

@@ -25,7 +25,7 @@ from tramo.paging import PagingError
 from tramo.scalars import decimal, moment, positive, text
 
 __all__ = [
-    "NOTIFICATION_VERSION", "PAGE_MAX", "Classification", "error_from", "event_id", "invoice_notification",
+    "NOTIFICATION_VERSION", "PAGE_MAX", "error_from", "event_id", "invoice_notification",
     "check_product", "check_stock", "jwt_from_login", "notification_accepted", "options", "order_from_wire",
     "order_number", "page_of", "price_body", "product_create_body", "product_edit", "product_from_wire",
     "protocol_state", "read_answer", "records", "same_number", "since_params", "status_ids",
@@ -335,11 +335,6 @@ def status_ids(found: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 # -- products --------------------------------------------------------------------------------
 
 
-class Classification(dict[str, int]):
-    """The Ideris ids a new product needs: ``categoriaIdIderis``, ``subCategoriaIdIderis``,
-    ``departamentoIdIderis`` and ``marcaIdIderis``."""
-
-
 def check_product(product: tramo.Product) -> None:
     """Refuse, before any call, what Ideris cannot keep."""
     if product.price is not None and product.price == 0:
@@ -387,8 +382,12 @@ def _variation(variant: tramo.Variant, *, new: bool) -> Json:
     return entry
 
 
-def product_create_body(product: tramo.Product, ids: Classification) -> Json:
-    """``POST /Produto``'s body: a new product, its stock 0 (stock is sent apart)."""
+def product_create_body(product: tramo.Product, ids: Mapping[str, int]) -> Json:
+    """``POST /Produto``'s body: a new product, its stock 0 (stock is sent apart).
+
+    ``ids`` are the Ideris ids a new product needs: ``categoriaIdIderis``,
+    ``subCategoriaIdIderis``, ``departamentoIdIderis`` and ``marcaIdIderis``.
+    """
     check_product(product)
     return {"sku": product.code, "titulo": product.name, "descricaoLonga": product.description,
             **ids, "valorCusto": 0.0, "valorVenda": _number(product.price),

@@ -18,12 +18,13 @@ from datetime import datetime
 from typing import Any
 
 import tramo
+from tramo.http import path
 from tramo.model import parents_first
 from tramo.paging import fetch_each
 from tramo.writes import write_each
 
 from tramo_tray_rest import wire
-from tramo_tray_rest.client import AsyncTray, Tray, api, async_api, path
+from tramo_tray_rest.client import AsyncTray, Tray, api, async_api
 from tramo_tray_rest.reservations import Ledger
 
 # Imported before the ``sandbox`` hook below is defined, so that the package's

@@ -13,24 +13,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 import tramo
 from tramo.budget import Budget, Window, published_limits
-from tramo.http import IDEMPOTENT
+from tramo.http import IDEMPOTENT, path
 from tramo.paging import Page, gather_pages, page_numbers
 from tramo.tokens import Token, TokenAuth, TokenKeeper, query_parameter
 
 from tramo_tray_rest import wire
 
-__all__ = ["AsyncTray", "Tray", "api", "async_api", "path", "windows"]
-
-
-def path(template: str, *values: str) -> str:
-    """A request path with each value percent-encoded."""
-    return template.format(*(quote(v, safe="") for v in values))
+__all__ = ["AsyncTray", "Tray", "api", "async_api", "windows"]
 
 
 def windows(connection: tramo.Connection) -> tuple[Window, ...]:
