@@ -18,7 +18,7 @@ from tramo.model.identifiers import cpf_check_digits, nfe_key_check_digit
 from tramo.paging import PagingError
 from tramo.registry import Registry, discover
 from tramo.sandbox import Fault
-from tramo.testing.kit import KIT_HTTP
+from tramo.testing.kit import KIT_HTTP, connect_to
 from tramo_ideris.sandbox import LOGIN_TOKEN, MAPPINGS, IderisSandbox
 
 CPF = "529982247" + cpf_check_digits("529982247")
@@ -46,9 +46,7 @@ def store(running: IderisSandbox) -> Iterator[IderisSandbox]:
 
 def connect(registry: Registry, store: IderisSandbox, state: tramo.StateStore | None = None,
             **settings: Any) -> tramo.Connection:
-    return registry.connect("ideris", {**store.settings, **settings}, mappings=MAPPINGS,
-                            state=state or tramo.StateStore(), http=KIT_HTTP,
-                            on_wait=lambda seconds, why: None)
+    return connect_to(store, registry, state=state, **settings)
 
 
 def calls(store: IderisSandbox, method: str, path: str) -> int:

@@ -18,7 +18,7 @@ from tramo.model.identifiers import cpf_check_digits, nfe_key_check_digit
 from tramo.registry import Registry, discover
 from tramo.sandbox import Fault, Sandbox
 from tramo.sftp import HostKeyError, fingerprint, known_hosts_line
-from tramo.testing.kit import KIT_HTTP
+from tramo.testing.kit import KIT_HTTP, connect_to
 from tramo_tray_ftp import wire
 from tramo_tray_ftp.sandbox import MAPPINGS, tray_ftp_sandbox
 
@@ -56,9 +56,7 @@ def sftp_store(stores: dict[str, Any]) -> Any:
 
 def connect(registry: Registry, store: Sandbox, state: tramo.StateStore | None = None,
             **settings: Any) -> tramo.Connection:
-    return registry.connect("tray_ftp", {**store.settings, **settings}, mappings=MAPPINGS,
-                            state=state or tramo.StateStore(), http=KIT_HTTP,
-                            on_wait=lambda seconds, why: None)
+    return connect_to(store, registry, state=state, **settings)
 
 
 def an_order(**changes: Any) -> tramo.Order:

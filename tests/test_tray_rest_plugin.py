@@ -16,7 +16,7 @@ import tramo
 from tramo.registry import Registry, discover
 from tramo.sandbox import Fault
 from tramo.model.identifiers import cpf_check_digits, nfe_key_check_digit
-from tramo.testing.kit import KIT_HTTP
+from tramo.testing.kit import KIT_HTTP, connect_to
 from tramo_tray_rest.sandbox import MAPPINGS, STORE_ID, TraySandbox
 
 from hypothesis import HealthCheck, given, settings
@@ -48,9 +48,7 @@ def store(running: TraySandbox) -> TraySandbox:
 def connect(registry: Registry, store: TraySandbox, state: tramo.StateStore | None = None,
             **settings: Any) -> tramo.Connection:
     store.configure(hang=0.8)  # past KIT_HTTP's read timeout: a TIMEOUT is a lost answer
-    return registry.connect("tray_rest", {**store.settings, **settings}, mappings=MAPPINGS,
-                            state=state or tramo.StateStore(), http=KIT_HTTP,
-                            on_wait=lambda seconds, why: None)
+    return connect_to(store, registry, state=state, **settings)
 
 
 def auth_calls(store: TraySandbox) -> list[str]:

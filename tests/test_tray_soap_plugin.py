@@ -17,7 +17,7 @@ from tramo.model.identifiers import cpf_check_digits, nfe_key_check_digit
 from tramo.registry import Registry, discover
 from tramo.sandbox import Fault
 from tramo.soap import WSDL_CACHE, UnsafeXmlError
-from tramo.testing.kit import KIT_HTTP
+from tramo.testing.kit import KIT_HTTP, connect_to
 from tramo_tray_soap.sandbox import MAPPINGS, PASSWORD, PATH, SERVICE, TraySoapSandbox
 
 CPF = "529982247" + cpf_check_digits("529982247")
@@ -56,8 +56,7 @@ def store(running: HostileStore) -> Iterator[HostileStore]:
 
 def connect(registry: Registry, store: TraySoapSandbox, **settings: Any) -> tramo.Connection:
     store.configure(hang=0.8)  # past KIT_HTTP's read timeout: a TIMEOUT is a lost answer
-    return registry.connect("tray_soap", {**store.settings, **settings}, mappings=MAPPINGS,
-                            state=tramo.StateStore(), http=KIT_HTTP, on_wait=lambda seconds, why: None)
+    return connect_to(store, registry, **settings)
 
 
 def an_order(**changes: Any) -> tramo.Order:

@@ -8,7 +8,7 @@ connections that reach the sandbox with short timeouts so faults are quick.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -25,7 +25,7 @@ from tramo.sandbox.base import VIEW_METHODS
 from tramo.secrets import Secret
 from tramo.state import StateStore
 
-__all__ = ["KIT_HTTP", "Kit", "project", "skus_of"]
+__all__ = ["KIT_HTTP", "Kit", "connect_to", "project", "skus_of"]
 
 #: Short timeouts and backoffs: the sandbox is on loopback and its faults are injected.
 KIT_HTTP = HttpOptions(
@@ -37,6 +37,21 @@ KIT_HTTP = HttpOptions(
 KIT_HANG = 0.8
 
 OK_OUTCOMES = frozenset({Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED})
+
+
+def connect_to(sandbox: Sandbox, registry: Registry, plugin: str | None = None, *,
+               state: StateStore | None = None, mappings: Mapping[str, Any] | None = None,
+               **settings: Any) -> Connection:
+    """A connection to a running sandbox, as the kit and a plugin's own tests make one.
+
+    The sandbox's settings (``settings`` override them), the mappings its
+    Profile declares, a fresh state unless ``state`` is given (so a full rate
+    budget), :data:`KIT_HTTP`'s short timeouts and no announced waits.
+    """
+    return registry.connect(
+        plugin or sandbox.plugin, {**sandbox.settings, **settings}, state=state or StateStore(),
+        mappings=dict(sandbox.profile.mappings if mappings is None else mappings), http=KIT_HTTP,
+        on_wait=lambda seconds, why: None)
 
 
 class Kit:
@@ -93,9 +108,7 @@ class Kit:
 
     def connect(self, **settings: Any) -> Connection:
         """A fresh connection (fresh state) to the sandbox, settings overridable."""
-        return self.registry.connect(
-            self.plugin, {**self.sandbox.settings, **settings}, state=StateStore(),
-            mappings=dict(self.profile.mappings), http=KIT_HTTP, on_wait=lambda s, why: None)
+        return connect_to(self.sandbox, self.registry, self.plugin, **settings)
 
     def knobs(self) -> Knobs:
         return self.sandbox.knobs
