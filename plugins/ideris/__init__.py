@@ -108,7 +108,7 @@ def check_connection(connection: tramo.Connection) -> tramo.ConnectionReport:
     if missing:
         problems.append(f"{', '.join(missing)} not set: products cannot be created on Ideris "
                         f"(updates still work)")
-    problems.extend(restrict_capabilities(connection).values())
+    problems.extend(connection.restrictions().values())
     claims = keeper(connection).get()
     return tramo.ConnectionReport(problems=tuple(problems), details={
         "marketplaces": ", ".join(m.name for m in marketplaces) or "none",
