@@ -139,6 +139,26 @@ class Budget:
             levels[window] = min(levels[window], max(0.0, float(remaining)))
             self.state.set(self.key, {"tokens": levels, "at": now})
 
+    def give_back(self, cost: float) -> None:
+        """Return tokens taken for a call that cost less than was drawn (a platform that
+        charges a query's estimated cost up front and refunds the difference)."""
+        if cost <= 0:
+            return
+        with self.state.atomic():
+            now = self.clock()
+            levels = self._buckets(self.state.get(self.key), now)
+            levels = [min(w.capacity, level + cost) for w, level in zip(self.windows, levels)]
+            self.state.set(self.key, {"tokens": levels, "at": now})
+
+    def adopt(self, windows: Sequence[Window]) -> None:
+        """Take the limits the platform reports (a plan's own bucket size and restore rate).
+
+        The levels stay, cut to the new capacities; the same number of windows is kept.
+        """
+        if len(windows) != len(self.windows):
+            raise ValueError(f"a budget of {len(self.windows)} window(s) cannot adopt {len(windows)}")
+        self.windows = tuple(windows)
+
     def remaining(self) -> list[float]:
         """Tokens left in each window now."""
         return self._buckets(self.state.get(self.key), self.clock())

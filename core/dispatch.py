@@ -19,6 +19,7 @@ from tramo import aio
 from tramo.capabilities import CapabilitySpec, Kind
 from tramo.errors import PluginContractError, TramoError, ValidationError
 from tramo.model import Held, Order, StatusUpdate, WriteResult
+from tramo.webhooks import first_deliveries
 
 if TYPE_CHECKING:
     from tramo.connection import Connection
@@ -81,6 +82,8 @@ def finish_result(connection: Connection, spec: CapabilitySpec, prepared: Prepar
             if spec.item is not None and not isinstance(value, spec.item):
                 raise PluginContractError(connection.plugin, spec.name,
                                           f"returned a {type(value).__name__} among its results")
+        if spec.kind is Kind.PARSE:
+            return first_deliveries(connection.state, values)
         return values
     return result
 

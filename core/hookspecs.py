@@ -263,9 +263,12 @@ def parse_webhook(connection: Connection, headers: Mapping[str, str],
                   body: bytes) -> Sequence[WebhookEvent]:
     """Verify a platform notification and turn it into events to fetch.
 
-    :return: the events the notification announces (often one).
+    Check the signature first (:func:`tramo.webhooks.signature_matches`).
+    :return: the events the notification announces (often one), each with the
+        platform's delivery id as ``event_id`` when it sends one.
     :raises AuthenticationError: when the signature does not verify.
-    Idempotent: yes (pure; duplicates are dropped by the caller by ``event_id``).
+    Idempotent: yes (pure; the core drops an event whose ``event_id`` it has
+        already taken, so a delivery the platform repeats reaches the host once).
     """
 
 

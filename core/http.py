@@ -20,7 +20,10 @@ safe to repeat (a query sent as POST) and ``False`` a PUT that is not (one
 that adds to a counter); ``{"tramo.cost": 2}`` draws more from the budget;
 ``{"tramo.answer": predicate}`` hands over a response the predicate accepts
 whatever its status (a SOAP fault comes as HTTP 500, but it is the
-platform's answer, not a failure to retry).
+platform's answer, not a failure to retry); ``{"tramo.refused": predicate}``
+is the other way round: the predicate reads the body (a GraphQL "Throttled"
+comes as HTTP 200) and returns the seconds to wait when the platform refused
+the request without acting on it, which is then sent again like a 429.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ __all__ = [
     "AsyncRetryingTransport",
     "HttpOptions",
     "RetryPolicy",
+    "REFUSED",
     "RetryingTransport",
     "async_http_client",
     "check_url",
@@ -72,6 +76,10 @@ IDEMPOTENT = "tramo.idempotent"
 COST = "tramo.cost"
 #: request extension: a predicate on a response; one it accepts is the answer, whatever its status
 ANSWER = "tramo.answer"
+
+#: request extension: a predicate on a response's body; seconds to wait when the platform
+#: refused the request without acting on it (a refusal sent with HTTP 200), None otherwise
+REFUSED = "tramo.refused"
 
 #: methods that RFC 9110 defines as idempotent
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
@@ -214,6 +222,15 @@ class _Decider:
     def after_response(self, request: httpx.Request, response: httpx.Response, tries: int) -> float | None:
         """None to hand ``response`` over; else the wait before the next try (or an error)."""
         status = response.status_code
+        refused = request.extensions.get(REFUSED)
+        wait = refused(response) if refused is not None and status not in self.policy.statuses else None
+        if wait is not None:
+            what = f"{self.label(request)}: refused by the platform"
+            if wait > self.policy.max_retry_after:
+                raise RateLimitedError(f"{what}: it asks for a long pause", wait)
+            if tries >= self.policy.attempts:
+                raise RateLimitedError(f"{what} (after {tries} tries)", wait)
+            return self._announce(wait, what)
         if status not in self.policy.statuses:
             return None
         is_answer = request.extensions.get(ANSWER)
@@ -277,10 +294,10 @@ class RetryingTransport(httpx.BaseTransport):
             except httpx.TransportError as exc:
                 wait = self.decide.after_error(request, exc, tries)
             else:
+                if response.status_code in self.decide.policy.statuses or REFUSED in request.extensions:
+                    response.read()  # a short error body, or one to inspect; frees the connection
                 if self.on_response is not None:
                     self.on_response(response)
-                if response.status_code in self.decide.policy.statuses:
-                    response.read()  # a short error body; frees the connection for the next try
                 decided = self.decide.after_response(request, response, tries)
                 if decided is None:
                     return response
@@ -317,10 +334,10 @@ class AsyncRetryingTransport(httpx.AsyncBaseTransport):
             except httpx.TransportError as exc:
                 wait = self.decide.after_error(request, exc, tries)
             else:
+                if response.status_code in self.decide.policy.statuses or REFUSED in request.extensions:
+                    await response.aread()
                 if self.on_response is not None:
                     self.on_response(response)
-                if response.status_code in self.decide.policy.statuses:
-                    await response.aread()
                 decided = self.decide.after_response(request, response, tries)
                 if decided is None:
                     return response

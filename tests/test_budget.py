@@ -100,3 +100,27 @@ def test_published_limits_give_a_window_per_limit_each_refilling() -> None:
     assert (second.limit, second.seconds, second.capacity) == (3, 1, 1.0)
     assert all(w.rate > 0 for w in (minute, day, second))
     assert published_limits(per_minute=1)[0].capacity == 1.0  # a limit of one still refills
+
+
+def test_tokens_given_back_return_to_the_bucket_up_to_its_capacity() -> None:
+    clock = FakeClock()
+    budget = Budget(StateStore().for_connection("s"), "api", [Window(1100, 1, burst=1000)],
+                    clock=clock, sleep=clock.sleep)
+    budget.acquire(300)
+    budget.give_back(250)
+    assert budget.remaining() == [pytest.approx(950)]
+    budget.give_back(500)
+    assert budget.remaining() == [pytest.approx(1000)]
+
+
+def test_a_budget_adopts_the_limits_the_platform_reports() -> None:
+    clock = FakeClock()
+    budget = Budget(StateStore().for_connection("s"), "api", [Window(2100, 1, burst=2000)],
+                    clock=clock, sleep=clock.sleep)
+    budget.adopt([Window(1050, 1, burst=1000)])
+    assert budget.remaining() == [pytest.approx(1000)]
+    budget.acquire(1000)
+    clock.sleep(1)
+    assert budget.remaining() == [pytest.approx(50)]
+    with pytest.raises(ValueError):
+        budget.adopt([Window(10, 1), Window(100, 60)])

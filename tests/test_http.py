@@ -28,6 +28,7 @@ from tramo.errors import (
 from tramo.http import (
     COST,
     IDEMPOTENT,
+    REFUSED,
     HttpOptions,
     RetryPolicy,
     async_http_client,
@@ -367,3 +368,30 @@ def test_what_the_platform_reports_about_its_limit_lowers_the_budget(sandbox: It
 def test_path_values_are_percent_encoded_so_an_id_stays_one_segment() -> None:
     from tramo.http import path
     assert path("/orders/{}/invoices", "12/../x?y") == "/orders/12%2F..%2Fx%3Fy/invoices"
+
+
+def test_a_refusal_sent_with_http_200_is_waited_out_and_sent_again(sandbox: ItemsSandbox) -> None:
+    """A GraphQL "Throttled" comes as 200: the request's predicate spots it, and even a POST goes
+    again, because the platform did not act on it."""
+    answers = iter([{"errors": [{"extensions": {"code": "THROTTLED"}}]}, {"data": {"ok": True}}])
+    sandbox.on_items = lambda request: json_response(next(answers))  # type: ignore[method-assign]
+    waits: list[float] = []
+    seen: list[bytes] = []
+
+    def throttled(response: httpx.Response) -> float | None:
+        return 0.01 if b"THROTTLED" in response.content else None
+
+    try:
+        with client(sandbox, on_wait=lambda wait, why: waits.append(wait),
+                    on_response=lambda response: seen.append(response.content)) as http:
+            answer = http.post("/items", json={}, extensions={REFUSED: throttled})
+    finally:
+        del sandbox.on_items
+    assert answer.json() == {"data": {"ok": True}}
+    assert waits == [0.01]
+    assert len(seen) == 2 and b"THROTTLED" in seen[0]  # on_response read the refused body too
+
+
+def test_refusals_without_end_become_a_rate_limited_error(sandbox: ItemsSandbox) -> None:
+    with client(sandbox) as http, pytest.raises(RateLimitedError, match="refused"):
+        http.get("/items", extensions={REFUSED: lambda response: 0.001})
