@@ -28,19 +28,17 @@ ORDER_FIELDS = f"""
   customer {{ id firstName lastName displayName email phone }}
   billingAddress {{ {ADDRESS} }}
   shippingAddress {{ {ADDRESS} }}
-  shippingLines(first: 5) {{ nodes {{ title code source carrierIdentifier
+  shippingLines(first: 2) {{ nodes {{ title code source carrierIdentifier
     originalPriceSet {{ {MONEY} }} discountedPriceSet {{ {MONEY} }} }} }}
-  transactions(first: 10) {{ kind status gateway processedAt amountSet {{ {MONEY} }} }}
-  fulfillments(first: 10) {{ id status displayStatus trackingInfo(first: 5) {{ company number url }} }}
+  transactions(first: 5) {{ kind status gateway processedAt amountSet {{ {MONEY} }} }}
+  fulfillments(first: 5) {{ id status displayStatus trackingInfo(first: 3) {{ company number url }} }}
   invoiceKey: metafield(namespace: $invoiceNamespace, key: "access_key") {{ value }}
 """
 
 LINE_FIELDS = f"""
-  id name sku quantity currentQuantity variantTitle
+  id name sku quantity currentQuantity
   originalUnitPriceSet {{ {MONEY} }}
   totalDiscountSet {{ {MONEY} }}
-  variant {{ id barcode }}
-  product {{ id }}
 """
 
 PRODUCT_FIELDS = """
@@ -54,7 +52,7 @@ VARIANT_FIELDS = """
   inventoryItem { id measurement { weight { value unit } } }
 """
 
-MEDIA_FIELDS = "alt mediaContentType status preview { image { url } }"
+MEDIA_FIELDS = "id alt mediaContentType status preview { image { url } }"
 
 SHOP = """
 query Shop {
@@ -69,7 +67,7 @@ query Orders($first: Int!, $after: String, $query: String, $invoiceNamespace: St
     pageInfo {{ hasNextPage endCursor }}
     nodes {{
       {ORDER_FIELDS}
-      lineItems(first: 100) {{ pageInfo {{ hasNextPage }} nodes {{ {LINE_FIELDS} }} }}
+      lineItems(first: 10) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {LINE_FIELDS} }} }}
     }}
   }}
 }}
@@ -80,7 +78,7 @@ query OrdersById($ids: [ID!]!, $invoiceNamespace: String!) {{
   nodes(ids: $ids) {{
     ... on Order {{
       {ORDER_FIELDS}
-      lineItems(first: 100) {{ pageInfo {{ hasNextPage }} nodes {{ {LINE_FIELDS} }} }}
+      lineItems(first: 10) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {LINE_FIELDS} }} }}
     }}
   }}
 }}
@@ -89,7 +87,7 @@ query OrdersById($ids: [ID!]!, $invoiceNamespace: String!) {{
 ORDER_LINES = f"""
 query OrderLines($id: ID!, $after: String) {{
   order(id: $id) {{
-    lineItems(first: 100, after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {LINE_FIELDS} }} }}
+    lineItems(first: 50, after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {LINE_FIELDS} }} }}
   }}
 }}
 """
@@ -98,12 +96,10 @@ ORDER_STATE = """
 query OrderState($id: ID!, $invoiceNamespace: String!) {
   order(id: $id) {
     id cancelledAt displayFinancialStatus displayFulfillmentStatus
-    fulfillmentOrders(first: 20) {
-      nodes { id status lineItems(first: 100) { nodes { id remainingQuantity } } }
-    }
-    fulfillments(first: 20) {
+    fulfillmentOrders(first: 5) { nodes { id status } }
+    fulfillments(first: 10) {
       id status displayStatus deliveredAt
-      trackingInfo(first: 10) { company number url }
+      trackingInfo(first: 5) { company number url }
     }
     invoice: metafields(first: 20, namespace: $invoiceNamespace) { nodes { key value } }
   }
@@ -116,8 +112,8 @@ query Products($first: Int!, $after: String, $query: String, $codeNamespace: Str
     pageInfo {{ hasNextPage endCursor }}
     nodes {{
       {PRODUCT_FIELDS}
-      variants(first: 100) {{ nodes {{ {VARIANT_FIELDS} }} }}
-      media(first: 20) {{ nodes {{ {MEDIA_FIELDS} }} }}
+      variants(first: 50) {{ pageInfo {{ hasNextPage }} nodes {{ {VARIANT_FIELDS} }} }}
+      media(first: 10) {{ nodes {{ {MEDIA_FIELDS} }} }}
     }}
   }}
 }}
