@@ -12,10 +12,10 @@ import argparse
 import json
 import sys
 
-from bench import dispatch, ideris, tray_ftp_orders, tray_orders, tray_soap_orders
+from bench import dispatch, ideris, shopify, tray_ftp_orders, tray_orders, tray_soap_orders
 
 BENCHMARKS = (dispatch.run, tray_orders.run, tray_soap_orders.run, tray_ftp_orders.run,
-              ideris.run)
+              ideris.run, shopify.run)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -296,6 +296,7 @@ class RetryingTransport(httpx.BaseTransport):
             else:
                 if response.status_code in self.decide.policy.statuses or REFUSED in request.extensions:
                     response.read()  # a short error body, or one to inspect; frees the connection
+                response.request = request  # on_response may read what was asked (its extensions)
                 if self.on_response is not None:
                     self.on_response(response)
                 decided = self.decide.after_response(request, response, tries)
@@ -336,6 +337,7 @@ class AsyncRetryingTransport(httpx.AsyncBaseTransport):
             else:
                 if response.status_code in self.decide.policy.statuses or REFUSED in request.extensions:
                     await response.aread()
+                response.request = request
                 if self.on_response is not None:
                     self.on_response(response)
                 decided = self.decide.after_response(request, response, tries)

@@ -18,7 +18,7 @@ import pytest
 from tramo.registry import discover
 
 #: the built-in plugins whose sandboxes have landed
-CHECKED = ("tray_rest", "tray_soap", "tray_ftp", "ideris")
+CHECKED = ("tray_rest", "tray_soap", "tray_ftp", "ideris", "shopify")
 BUILT_IN = ("tray_rest", "tray_soap", "tray_ftp", "ideris", "shopify")
 
 

@@ -55,13 +55,14 @@ def test_check_names_missing_settings(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "consumer_secret" in out and "code" in out
 
 
-def test_check_of_a_plugin_without_a_check_hook_says_it_cannot_verify(tmp_path: Path,
-                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_of_an_unreachable_store_fails_without_showing_the_secret(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     settings = tmp_path / "settings.json"
-    settings.write_text(json.dumps({"shop_domain": "x.myshopify.com", "access_token": "shpat_SECRET123"}))
+    settings.write_text(json.dumps({"shop_domain": "x.myshopify.com", "access_token": "shpat_SECRET123",
+                                    "base_url": "http://127.0.0.1:9"}))
     assert main(["check", "--plugin", "shopify", "--settings", str(settings)]) == 1
     out = capsys.readouterr().out
-    assert "check_connection" in out and "shpat_SECRET123" not in out
+    assert "RetriesExhaustedError" in out and "shpat_SECRET123" not in out
 
 
 def test_check_of_an_unknown_plugin_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -26,7 +26,8 @@ Json = dict[str, Any]
 
 #: the connection a child line belongs to, by the type in its global id
 CHILDREN = {"ProductVariant": "variants", "MediaImage": "media", "Video": "media",
-            "ExternalVideo": "media", "Model3d": "media", "LineItem": "lineItems"}
+            "ExternalVideo": "media", "Model3d": "media", "LineItem": "lineItems",
+            "ShippingLine": "shippingLines"}
 
 
 def _kind(global_id: str) -> str:

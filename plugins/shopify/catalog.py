@@ -158,15 +158,28 @@ def receive_products(connection: tramo.Connection, since: Any) -> Iterator[tramo
     else:
         records = shopify.pages("PRODUCTS", "products", {
             "query": wire.orders_query(start), "codeNamespace": settings["code_namespace"],
-            "codeKey": settings["code_key"]}, first=3)
+            "codeKey": settings["code_key"]}, first=4)
     for node in records:
         try:
-            if ((node.get("variants") or {}).get("pageInfo") or {}).get("hasNextPage"):
-                raise tramo.ValidationError("Product.variants", node.get("id"),
-                                            "has more than 50 variants: read it with the bulk import")
-            yield wire.product_from_wire(node, zone)
+            yield wire.product_from_wire(_all_variants(shopify, node), zone)
         except tramo.ValidationError as exc:
             yield tramo.Held("product", exc, remote_id=text(node.get("id")) or None, raw=node)
+
+
+def _all_variants(shopify: Shopify, node: Json) -> Json:
+    """The product with every variant: a page read holds the first 20, the rest are asked for."""
+    variants = node.get("variants") or {}
+    info = variants.get("pageInfo") or {}
+    if not info.get("hasNextPage"):
+        return node
+    nodes = list(variants.get("nodes") or ())
+    cursor = info.get("endCursor")
+    while cursor:
+        more = (shopify.run("PRODUCT_VARIANTS", {"id": node["id"], "after": cursor}).get("product") or {}).get("variants") or {}
+        nodes.extend(more.get("nodes") or ())
+        page = more.get("pageInfo") or {}
+        cursor = page.get("endCursor") if page.get("hasNextPage") else None
+    return {**node, "variants": {"nodes": nodes}}
 
 
 def _since(since: Any, connection: tramo.Connection) -> datetime | None:
@@ -417,8 +430,8 @@ def _list_prices(shopify: Shopify, target: str, prices: list[tramo.Price], index
                  variants: dict[str, Json]) -> Iterator[tuple[int, tramo.WriteResult]]:
     found = _price_list(shopify, target)
     if found is None:
-        error = tramo.PlatformError(f"no price list named {target!r} in this shop (Markets or B2B "
-                                    f"catalogs make them)", code="unknown_price_list")
+        error = tramo.ValidationError("Price.price_list", target, "names no price list of this shop "
+                                      "(Markets and B2B catalogs make them)")
         for index in indexes:
             yield index, tramo.WriteResult.failed(prices[index].sku, error)
         return

@@ -105,8 +105,7 @@ class Shopify:
     def run(self, operation: str, variables: Mapping[str, Any] | None = None, *,
             document: str | None = None, safe: bool = True) -> Json:
         """Run a named operation of :mod:`operations`; ``safe`` False for a write without a key."""
-        body = {"query": document or ops.OPERATIONS[operation], "operationName": operation,
-                "variables": dict(variables or {})}
+        body = {"query": document or ops.OPERATIONS[operation], "variables": dict(variables or {})}
         response = self.http.post(self.endpoint, content=json.dumps(body).encode("utf-8"),
                                   headers={"Content-Type": "application/json"},
                                   extensions={COST: self.cost(operation), REFUSED: self._throttled,

@@ -9,7 +9,12 @@ learned for it (Shopify reports a query's requested cost on every answer).
 
 from __future__ import annotations
 
-__all__ = ["OPERATIONS", "ORDER_FIELDS", "PRODUCT_FIELDS", "bulk_orders", "bulk_products"]
+from pathlib import Path
+
+__all__ = ["OPERATIONS", "SCHEMA_PATH", "ORDER_FIELDS", "PRODUCT_FIELDS", "bulk_orders", "bulk_products"]
+
+#: the schema every operation is validated against (the sandbox serves it)
+SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
 
 MONEY = "shopMoney { amount currencyCode }"
 
@@ -28,11 +33,14 @@ ORDER_FIELDS = f"""
   customer {{ id firstName lastName displayName email phone }}
   billingAddress {{ {ADDRESS} }}
   shippingAddress {{ {ADDRESS} }}
-  shippingLines(first: 2) {{ nodes {{ title code source carrierIdentifier
-    originalPriceSet {{ {MONEY} }} discountedPriceSet {{ {MONEY} }} }} }}
   transactions(first: 5) {{ kind status gateway processedAt amountSet {{ {MONEY} }} }}
   fulfillments(first: 5) {{ id status displayStatus trackingInfo(first: 3) {{ company number url }} }}
   invoiceKey: metafield(namespace: $invoiceNamespace, key: "access_key") {{ value }}
+"""
+
+SHIPPING_FIELDS = f"""
+  id title code source carrierIdentifier
+  originalPriceSet {{ {MONEY} }} discountedPriceSet {{ {MONEY} }}
 """
 
 LINE_FIELDS = f"""
@@ -49,6 +57,7 @@ PRODUCT_FIELDS = """
 VARIANT_FIELDS = """
   id sku barcode price compareAtPrice position
   selectedOptions { name value }
+  image { url }
   inventoryItem { id measurement { weight { value unit } } }
 """
 
@@ -67,6 +76,7 @@ query Orders($first: Int!, $after: String, $query: String, $invoiceNamespace: St
     pageInfo {{ hasNextPage endCursor }}
     nodes {{
       {ORDER_FIELDS}
+      shippingLines(first: 2) {{ nodes {{ {SHIPPING_FIELDS} }} }}
       lineItems(first: 10) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {LINE_FIELDS} }} }}
     }}
   }}
@@ -78,6 +88,7 @@ query OrdersById($ids: [ID!]!, $invoiceNamespace: String!) {{
   nodes(ids: $ids) {{
     ... on Order {{
       {ORDER_FIELDS}
+      shippingLines(first: 2) {{ nodes {{ {SHIPPING_FIELDS} }} }}
       lineItems(first: 10) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {LINE_FIELDS} }} }}
     }}
   }}
@@ -112,9 +123,17 @@ query Products($first: Int!, $after: String, $query: String, $codeNamespace: Str
     pageInfo {{ hasNextPage endCursor }}
     nodes {{
       {PRODUCT_FIELDS}
-      variants(first: 50) {{ pageInfo {{ hasNextPage }} nodes {{ {VARIANT_FIELDS} }} }}
+      variants(first: 20) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {VARIANT_FIELDS} }} }}
       media(first: 10) {{ nodes {{ {MEDIA_FIELDS} }} }}
     }}
+  }}
+}}
+"""
+
+PRODUCT_VARIANTS = f"""
+query ProductVariants($id: ID!, $after: String) {{
+  product(id: $id) {{
+    variants(first: 50, after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {VARIANT_FIELDS} }} }}
   }}
 }}
 """
@@ -345,6 +364,7 @@ def bulk_orders(invoice_namespace: str, query: str = "") -> str:
     filter_ = f"(query: {_quoted(query)})" if query else ""
     return (f"{{ orders{filter_} {{ edges {{ node {{ {fields}\n"
             f"  lineItems {{ edges {{ node {{ {LINE_FIELDS} }} }} }}\n"
+            f"  shippingLines {{ edges {{ node {{ {SHIPPING_FIELDS} }} }} }}\n"
             f"}} }} }} }}")
 
 

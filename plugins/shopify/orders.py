@@ -245,18 +245,14 @@ def sync_status(connection: tramo.Connection, updates: Sequence[tramo.StatusUpda
     (as the dedicated hooks do); the other statuses are Shopify's to set (payments, refunds)."""
     shopify = api(connection)
 
-    def body(update: tramo.StatusUpdate) -> str:
-        status = update.platform_status or ""
-        if status not in ("PAID", "FULFILLED", "DELIVERED", "CANCELLED"):
-            raise tramo.ValidationError("StatusUpdate.platform_status", status,
-                                        "Shopify sets this status itself; tramo can move an order to PAID, "
-                                        "FULFILLED, DELIVERED or CANCELLED")
-        return status
-
     def send(update: tramo.StatusUpdate, status: str) -> tramo.WriteResult:
         state = order_state(shopify, update.order_id)
         if wire.order_status(state) == status:
             return tramo.WriteResult(update.order_id, tramo.Outcome.UNCHANGED, remote_id=state["id"])
+        if status not in ("PAID", "FULFILLED", "DELIVERED", "CANCELLED"):
+            raise tramo.PlatformError(f"Shopify sets {status} itself (payments, refunds); tramo can move "
+                                      f"an order to PAID, FULFILLED, DELIVERED or CANCELLED",
+                                      code="not_settable")
         if status == "PAID":
             shopify.mutate("MARK_PAID", "orderMarkAsPaid", {"input": {"id": state["id"]}})
         elif status == "FULFILLED":
@@ -272,7 +268,7 @@ def sync_status(connection: tramo.Connection, updates: Sequence[tramo.StatusUpda
             return _as_update(update, result)
         return tramo.WriteResult(update.order_id, tramo.Outcome.UPDATED, remote_id=state["id"])
 
-    return write_each(updates, lambda u: u.order_id, body, send)
+    return write_each(updates, lambda u: u.order_id, lambda u: u.platform_status or "", send)
 
 
 def _as_update(update: tramo.StatusUpdate, result: tramo.WriteResult) -> tramo.WriteResult:

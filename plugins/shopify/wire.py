@@ -173,10 +173,10 @@ def amount(bag: Any, field: str) -> Decimal | None:
 
 
 def orders_query(since: datetime | None, extra: str = "") -> str:
-    """The search for orders changed at or after ``since`` (a repeat is harmless, a gap is not)."""
+    """The search for orders changed after ``since`` (Shopify keeps change times to the second)."""
     terms = [extra] if extra else []
     if since is not None:
-        terms.append(f"updated_at:>='{since.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}'")
+        terms.append(f"updated_at:>'{since.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}'")
     return " ".join(terms)
 
 
@@ -225,10 +225,11 @@ def customer_from(node: Mapping[str, Any], document_key: str) -> tramo.Customer:
     if not name:
         raise tramo.ValidationError("Order.customer", None, "the order names no buyer")
     attributes = {text(a.get("key")).casefold(): text(a.get("value")) for a in node.get("customAttributes") or ()}
-    document = re.sub(r"\D", "", attributes.get(document_key.casefold(), ""))
+    # punctuation out; letters kept (CNPJs may be alphanumeric from 2026)
+    document = re.sub(r"[^0-9A-Za-z]", "", attributes.get(document_key.casefold(), "")).upper()
     phones = tuple(dict.fromkeys(p for p in (text(node.get("phone")), text(buyer.get("phone"))) if p))
     kind = tramo.CustomerKind.COMPANY if len(document) == 14 else tramo.CustomerKind.PERSON
-    if document and len(document) not in (11, 14):
+    if document and (len(document) not in (11, 14) or (len(document) == 11 and not document.isdigit())):
         raise tramo.ValidationError(f"Order.customAttributes.{document_key}", document,
                                     "is neither a CPF (11 digits) nor a CNPJ (14)")
     return tramo.Customer(
@@ -431,7 +432,9 @@ def product_from_wire(node: Mapping[str, Any], zone: Any) -> Product:
     code = text((node.get("code") or {}).get("value")) or text(node.get("handle"))
     variants = [v for v in _nodes(node.get("variants"))]
     media = [text(((m.get("preview") or {}).get("image") or {}).get("url")) for m in _nodes(node.get("media"))]
-    images = tuple(url for url in media if url)
+    # a variant's image is also one of the product's media: the product's own are the others
+    shown = {_image(v) for v in variants} - {""}
+    images = tuple(dict.fromkeys(url for url in media if url and url not in shown))
     vendor = text(node.get("vendor")).strip()
     base: dict[str, Any] = {
         "code": code, "name": text(node.get("title")), "description": text(node.get("descriptionHtml")),
@@ -450,8 +453,12 @@ def product_from_wire(node: Mapping[str, Any], zone: Any) -> Product:
                 attributes=tuple(Attribute(name=text(o.get("name")), value=text(o.get("value")))
                                  for o in v.get("selectedOptions") or ()),
                 price=decimal(v.get("price"), "ProductVariant.price"), weight_kg=_kilograms(v),
-                remote_id=text(v.get("id")) or None)
+                images=(_image(v),) if _image(v) else (), remote_id=text(v.get("id")) or None)
         for v in sorted(variants, key=lambda v: int(v.get("position") or 0))))
+
+
+def _image(variant: Mapping[str, Any]) -> str:
+    return text((variant.get("image") or {}).get("url"))
 
 
 def _kilograms(variant: Mapping[str, Any]) -> Decimal | None:
