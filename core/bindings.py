@@ -16,8 +16,9 @@ pair, so a stale reverse entry cannot survive.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
+from tramo.errors import ValidationError
 from tramo.state import ConnectionState
 
 __all__ = ["Binder"]
@@ -58,6 +59,20 @@ class Binder:
                 self.state.delete(self._local + old_local)
             self.state.set(self._local + local_id, remote_id)
             self.state.set(self._remote + remote_id, local_id)
+
+    def require(self, local_ids: Iterable[str], field: str) -> list[str]:
+        """The platform's ids bound to ``local_ids`` (in order, repeats once), or a
+        ValidationError naming ``field`` and the first one not bound yet (a product whose
+        category was never mapped is held, not sent without it)."""
+        found: list[str] = []
+        for local_id in local_ids:
+            remote = self.remote(local_id)
+            if remote is None:
+                raise ValidationError(field, local_id, f"no {self.kind} on the platform is bound to it "
+                                                       f"yet; map it first (map_categories for categories)")
+            if remote not in found:
+                found.append(remote)
+        return found
 
     def unbind(self, local_id: str) -> None:
         """Forget ``local_id``'s binding (its platform record was deleted, say)."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tramo.bindings import Binder
+from tramo.errors import ValidationError
 from tramo.state import StateStore
 
 IDS = st.text("abc123-", min_size=1, max_size=4)
@@ -60,3 +62,14 @@ def test_a_kind_with_a_colon_is_refused() -> None:
 
     with pytest.raises(ValueError):
         binder("a:b")
+
+
+def test_require_gives_the_bound_ids_or_names_the_first_unbound_one() -> None:
+    binder = Binder(StateStore().for_connection("c"), "category")
+    binder.bind("10", "gid://shopify/Collection/1")
+    binder.bind("11", "gid://shopify/Collection/2")
+    assert binder.require(["11", "10", "11"], "Product.categories") == [
+        "gid://shopify/Collection/2", "gid://shopify/Collection/1"]
+    with pytest.raises(ValidationError) as caught:
+        binder.require(["10", "99"], "Product.categories")
+    assert (caught.value.field, caught.value.value) == ("Product.categories", "99")

@@ -418,3 +418,21 @@ def test_a_forged_webhook_is_refused(registry: Registry, shop: ShopifySandbox) -
 
 def test_the_sandbox_location_is_the_default(shop: ShopifySandbox) -> None:
     assert shop.settings["location_id"] == DEFAULT_LOCATION
+
+
+def test_a_product_s_first_category_names_its_product_type(registry: Registry, shop: ShopifySandbox) -> None:
+    from tramo_shopify.sandbox_store import objects
+    with connect(registry, shop) as connection:
+        connection.call("map_categories", categories=[tramo.Category(id="11", name="Canecas")])
+        connection.call("send_products", products=[a_product(categories=["11"])])
+    [product] = objects(shop.data, "Product")
+    assert product["productType"] == "Canecas"
+
+
+def test_an_older_api_version_sets_stock_with_compare_quantity_and_no_directive(
+        registry: Registry, shop: ShopifySandbox) -> None:
+    with connect(registry, shop, api_version="2025-10") as connection:
+        connection.call("send_products", products=[a_product()])
+        [result] = connection.call("send_stock", levels=[tramo.StockLevel(sku="CANECA", quantity=4)])
+    assert result.outcome is tramo.Outcome.UPDATED and shop.held_stock()["CANECA"] == 4
+    assert all("/2025-10/" in c.path for c in shop.calls if "graphql" in c.path)

@@ -102,18 +102,6 @@ def ensure_code_definition(shopify: Shopify) -> None:
     shopify.state.set(marker, True)
 
 
-def _collections(connection: tramo.Connection, product: tramo.Product) -> list[str]:
-    bound = connection.binder("category")
-    found = []
-    for category in product.categories:
-        remote = bound.remote(category)
-        if remote is None:
-            raise tramo.ValidationError("Product.categories", category,
-                                        "is not mapped to a Shopify collection; call map_categories first")
-        found.append(remote)
-    return list(dict.fromkeys(found))
-
-
 def send_products(connection: tramo.Connection, products: Sequence[tramo.Product]) -> list[tramo.WriteResult]:
     shopify = api(connection)
     settings = connection.settings
@@ -122,7 +110,11 @@ def send_products(connection: tramo.Connection, products: Sequence[tramo.Product
     ready: list[bool] = []
 
     def body(product: tramo.Product) -> tuple[Json, Json]:
-        return wire.product_set(product, _collections(connection, product), namespace, key)
+        collections = connection.binder("category").require(product.categories, "Product.categories")
+        body, identifier = wire.product_set(product, collections, namespace, key)
+        if product.categories:  # the first category's name is the product type Shopify filters by
+            body["productType"] = shopify.state.get(f"shopify:category-name:{product.categories[0]}") or ""
+        return body, identifier
 
     def send(product: tramo.Product, prepared: tuple[Json, Json]) -> tramo.WriteResult:
         if not ready:
@@ -212,6 +204,7 @@ def map_categories(connection: tramo.Connection,
         return _handle(prefix, category.id)
 
     def send(category: Category, handle: str) -> tramo.WriteResult:
+        shopify.state.set(f"shopify:category-name:{category.id}", category.name)
         remote = bound.remote(category.id)
         if remote is not None:
             return tramo.WriteResult(category.id, tramo.Outcome.UNCHANGED, remote_id=remote)
@@ -302,10 +295,15 @@ def _write_quantities(shopify: Shopify, location: str, levels: list[tramo.StockL
     for _ in range(2):
         if not rows:
             return
-        payload = shopify.run("INVENTORY_SET", {
-            "input": wire.stock_input([(item, location, levels[i].quantity, believed)
-                                       for i, item, believed in rows], location, reference, compare),
-            "idempotencyKey": shopify.idempotency_key()}).get("inventorySetQuantities") or {}
+        input_ = wire.stock_input([(item, location, levels[i].quantity, believed)
+                                   for i, item, believed in rows], location, reference, compare)
+        if shopify.idempotency_known:
+            # the key makes a retry of a lost answer safe: Shopify answers it without applying it again
+            payload = shopify.run("INVENTORY_SET", {"input": input_, "idempotencyKey": shopify.idempotency_key()})
+        else:
+            # compareQuantity makes a repeat fail as stale rather than apply twice
+            payload = shopify.run("INVENTORY_SET_PLAIN", {"input": input_})
+        payload = payload.get("inventorySetQuantities") or {}
         errors = payload.get("userErrors") or []
         if not errors:
             for index, item, _ in rows:

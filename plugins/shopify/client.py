@@ -39,6 +39,8 @@ DEFAULT_COST = 100.0
 OPERATION = "shopify.operation"
 #: versions from which inventory mutations need @idempotent and changeFromQuantity
 IDEMPOTENCY_REQUIRED = "2026-04"
+#: the first version that knows the @idempotent directive
+IDEMPOTENCY_KNOWN = "2026-01"
 
 
 def bucket_window(size: float, restore_rate: float) -> Window:
@@ -137,6 +139,10 @@ class Shopify:
     @property
     def idempotency_required(self) -> bool:
         return self.version >= IDEMPOTENCY_REQUIRED
+
+    @property
+    def idempotency_known(self) -> bool:
+        return self.version >= IDEMPOTENCY_KNOWN
 
     @staticmethod
     def idempotency_key() -> str:

@@ -240,6 +240,16 @@ mutation InventorySet($input: InventorySetQuantitiesInput!, $idempotencyKey: Str
 }
 """
 
+# Before 2026-01 the @idempotent directive does not exist: the same mutation without it.
+INVENTORY_SET_PLAIN = """
+mutation InventorySetPlain($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    inventoryAdjustmentGroup { reason changes { name delta } }
+    userErrors { code field message }
+  }
+}
+"""
+
 PRICE_LIST_ADD = """
 mutation PriceListAdd($priceListId: ID!, $prices: [PriceListPriceInput!]!) {
   priceListFixedPricesAdd(priceListId: $priceListId, prices: $prices) {

@@ -116,18 +116,6 @@ def sandbox() -> TraySandbox:
 # -- catalogue ----------------------------------------------------------------------------
 
 
-def _tray_categories(connection: tramo.Connection, product: tramo.Product) -> list[str]:
-    bound = connection.binder("category")
-    ids = []
-    for category in product.categories:
-        remote = bound.remote(category)
-        if remote is None:
-            raise tramo.ValidationError("Product.categories", category,
-                                        "the category is not on Tray yet: map_categories first")
-        ids.append(remote)
-    return ids
-
-
 @tramo.hookimpl
 def send_products(connection: tramo.Connection,
                   products: Sequence[tramo.Product]) -> list[tramo.WriteResult]:
@@ -135,7 +123,7 @@ def send_products(connection: tramo.Connection,
     skus = connection.binder("sku")
 
     def body(product: tramo.Product) -> dict[str, Any]:
-        return wire.product_body(product, _tray_categories(connection, product))
+        return wire.product_body(product, connection.binder("category").require(product.categories, "Product.categories"))
 
     def send(product: tramo.Product, prepared: dict[str, Any]) -> tramo.WriteResult:
         fields = prepared["Product"]
