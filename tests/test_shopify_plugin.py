@@ -421,7 +421,7 @@ def test_the_sandbox_location_is_the_default(shop: ShopifySandbox) -> None:
 
 
 def test_a_product_s_first_category_names_its_product_type(registry: Registry, shop: ShopifySandbox) -> None:
-    from tramo_shopify.sandbox_store import objects
+    from tramo_shopify.sandbox_records import objects
     with connect(registry, shop) as connection:
         connection.call("map_categories", categories=[tramo.Category(id="11", name="Canecas")])
         connection.call("send_products", products=[a_product(categories=["11"])])

@@ -41,31 +41,27 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
 from tramo_shopify.sandbox_bulk import bulk_operation_run_query, remove_files, serve_name
+from tramo_shopify.sandbox_catalogue import IDEMPOTENT_FROM, level_of, metafield_of
 from tramo_shopify.sandbox_cost import LeakyBucket, actual_cost, first_over_limit, requested_cost
 from tramo_shopify.sandbox_graphql import IDEMPOTENT, SCHEMA, error_code, run
+from tramo_shopify.sandbox_orders import build_order, edit_line
 from tramo_shopify.sandbox_profile import MAPPINGS, profile
-from tramo_shopify.sandbox_seed import fill
-from tramo_shopify.sandbox_store import (
+from tramo_shopify.sandbox_records import (
     CODE_KEY,
     CODE_NAMESPACE,
     DEFAULT_LOCATION,
-    IDEMPOTENT_FROM,
     INVOICE_NAMESPACE,
     LOCATIONS,
-    MUTATIONS,
     PRICE_LISTS,
     SHOP_DOMAIN,
     Ctx,
-    build_order,
-    edit_line,
-    fresh_data,
     get,
     items_of,
-    level_of,
-    metafield_of,
     objects,
     tick,
 )
+from tramo_shopify.sandbox_seed import fill
+from tramo_shopify.sandbox_store import MUTATIONS, fresh_data
 from tramo_shopify.sandbox_webhooks import TOPICS, Delivery, WebhookHub, rest_order, subscribe
 
 __all__ = ["ACCESS_TOKEN", "DEFAULT_LOCATION", "LOCATIONS", "MAPPINGS", "PRICE_LISTS",

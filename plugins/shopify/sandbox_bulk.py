@@ -42,7 +42,7 @@ from graphql import (
 )
 
 from tramo_shopify.sandbox_graphql import SCHEMA, moment_text, run
-from tramo_shopify.sandbox_store import Ctx, UserErrors, new_id, objects, put, tick
+from tramo_shopify.sandbox_records import Ctx, UserErrors, new_id, objects, put, tick
 
 __all__ = ["bulk_operation_run_query", "jsonl_lines"]
 

@@ -40,7 +40,8 @@ from graphql import (
 )
 from graphql.execution.values import get_directive_values
 
-from tramo_shopify.sandbox_store import (
+from tramo_shopify.sandbox_catalogue import metafield_of, price_entry
+from tramo_shopify.sandbox_records import (
     CENT,
     SHOP_TZ,
     UTC,
@@ -51,9 +52,7 @@ from tramo_shopify.sandbox_store import (
     gid_type,
     get,
     items_of,
-    metafield_of,
     objects,
-    price_entry,
 )
 
 __all__ = ["SCHEMA", "connection", "error_code", "matches", "parse_search", "run"]

@@ -84,7 +84,7 @@ def profile(mappings: Any) -> Profile:
             # attribute; one phone, no addresses book, no birth date or state registration.
             "Customer": frozenset({"name", "cpf", "cnpj", "email"}),
             # address1 "<street>, <number>", address2 "<complement> - <district>" (see
-            # sandbox_store.mailing), the UF in provinceCode, the recipient as the name.
+            # sandbox_orders.mailing), the UF in provinceCode, the recipient as the name.
             "Address": frozenset({"street", "number", "complement", "district", "city", "state",
                                   "postal_code", "country", "recipient", "phone"}),
             "OrderItem": frozenset({"sku", "name", "quantity", "unit_price", "discount"}),

@@ -17,17 +17,15 @@ from typing import Any
 import tramo
 from tramo.model.identifiers import cpf_check_digits, gtin_check_digit
 
-from tramo_shopify.sandbox_store import (
+from tramo_shopify.sandbox_catalogue import level_of, metafield_definition_create, product_set
+from tramo_shopify.sandbox_orders import fulfillment_create
+from tramo_shopify.sandbox_records import (
     CODE_KEY,
     CODE_NAMESPACE,
     LOCATIONS,
     Ctx,
-    fulfillment_create,
     items_of,
-    level_of,
-    metafield_definition_create,
     objects,
-    product_set,
 )
 
 __all__ = ["fill"]

@@ -29,7 +29,15 @@ from urllib.parse import urlsplit
 import attrs
 import httpx
 
-from tramo_shopify.sandbox_store import SHOP_TZ, UserErrors, gid_number, items_of, new_id, put, tick
+from tramo_shopify.sandbox_records import (
+    SHOP_TZ,
+    UserErrors,
+    gid_number,
+    items_of,
+    new_id,
+    put,
+    tick,
+)
 
 __all__ = ["TOPICS", "Delivery", "WebhookHub", "rest_order", "signature",
            "webhook_subscription_create"]
