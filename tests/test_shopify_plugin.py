@@ -18,7 +18,7 @@ from tramo.model.identifiers import cpf_check_digits, nfe_key_check_digit
 from tramo.registry import Registry, discover
 from tramo.testing.kit import connect_to
 from tramo_shopify import operations
-from tramo_shopify.sandbox import DEFAULT_LOCATION, WEBHOOK_SECRET, ShopifySandbox
+from tramo_shopify.sandbox import WEBHOOK_SECRET, ShopifySandbox
 from tramo_shopify.sandbox_profile import MAPPINGS
 
 CPF = "529982247" + cpf_check_digits("529982247")
@@ -130,8 +130,10 @@ def test_products_upsert_by_code_and_read_back(registry: Registry, shop: Shopify
     with connect(registry, shop) as connection:
         [first, second] = connection.call("send_products", products=[a_product(), with_sizes()])
         assert first.outcome is tramo.Outcome.CREATED and second.outcome is tramo.Outcome.CREATED
+        before = len(shop.calls)
         again = connection.call("send_products", products=[a_product(), with_sizes()])
         assert [r.outcome for r in again] == [tramo.Outcome.UNCHANGED] * 2
+        assert len(shop.calls) == before  # the same input as last sent: no call at all
         renamed = connection.call("send_products", products=[a_product(name="Caneca grande")])
         assert renamed[0].outcome is tramo.Outcome.UPDATED and renamed[0].remote_id == first.remote_id
     held = {p.code: p for p in shop.held_products()}
@@ -416,8 +418,20 @@ def test_a_forged_webhook_is_refused(registry: Registry, shop: ShopifySandbox) -
     assert WEBHOOK_SECRET not in repr(connection)
 
 
-def test_the_sandbox_location_is_the_default(shop: ShopifySandbox) -> None:
-    assert shop.settings["location_id"] == DEFAULT_LOCATION
+def test_long_orders_and_products_are_read_whole_past_their_first_page(registry: Registry,
+                                                                      shop: ShopifySandbox) -> None:
+    lines = [tramo.OrderItem(sku=f"L{i:02d}", name=f"Item {i}", quantity=1, unit_price=Decimal("1.00"))
+             for i in range(13)]
+    ident = shop.place_order(an_order(items=lines, total=Decimal("37.00")))
+    colours = [tramo.Variant(sku=f"V{i:02d}", attributes=[tramo.Attribute(name="Cor", value=f"C{i}")])
+               for i in range(23)]
+    with connect(registry, shop, bulk_import=False) as connection:
+        [order] = connection.call("receive_orders", since=None)
+        connection.call("send_products", products=[a_product(variants=colours)])
+        [product] = connection.call("receive_products", since=WHEN)
+    # a page of orders holds each order's first 10 lines
+    assert order.id == ident and [i.sku for i in order.items] == [f"L{i:02d}" for i in range(13)]
+    assert [v.sku for v in product.variants] == [f"V{i:02d}" for i in range(23)]  # a page holds 20
 
 
 def test_a_product_s_first_category_names_its_product_type(registry: Registry, shop: ShopifySandbox) -> None:

@@ -8,10 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 import tramo
 from tramo.model import Attribute, Product, Variant

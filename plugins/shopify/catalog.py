@@ -165,12 +165,8 @@ def _all_variants(shopify: Shopify, node: Json) -> Json:
     if not info.get("hasNextPage"):
         return node
     nodes = list(variants.get("nodes") or ())
-    cursor = info.get("endCursor")
-    while cursor:
-        more = (shopify.run("PRODUCT_VARIANTS", {"id": node["id"], "after": cursor}).get("product") or {}).get("variants") or {}
-        nodes.extend(more.get("nodes") or ())
-        page = more.get("pageInfo") or {}
-        cursor = page.get("endCursor") if page.get("hasNextPage") else None
+    nodes.extend(shopify.pages("PRODUCT_VARIANTS", "product.variants", {"id": node["id"]}, first=50,
+                               after=info["endCursor"]))
     return {**node, "variants": {"nodes": nodes}}
 
 
@@ -232,17 +228,13 @@ def send_stock(connection: tramo.Connection, levels: Sequence[tramo.StockLevel])
     shopify = api(connection)
 
     def body(level: tramo.StockLevel) -> tramo.StockLevel:
-        if level.warehouse is not None and shopify.locations().get(level.warehouse) is None \
-                and shopify.locations().get(wire.gid("Location", level.warehouse)) is None:
-            raise tramo.ValidationError("StockLevel.warehouse", level.warehouse,
-                                        "is no active location of this shop (by name or id)")
+        if level.warehouse is not None:
+            shopify.location(level.warehouse)  # ValidationError when the shop has no such location
         return level
 
     def send(pairs: list[tuple[tramo.StockLevel, tramo.StockLevel]]) -> list[tramo.WriteResult]:
         return _set_stock(shopify, [level for level, _ in pairs])
 
-    if any(level.warehouse is not None for level in levels):
-        shopify.locations()  # one read, before any level is checked against it
     return write_together(levels, lambda lv: lv.sku, body, send)
 
 

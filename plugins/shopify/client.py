@@ -105,9 +105,9 @@ class Shopify:
     # -- calls -----------------------------------------------------------------------------------
 
     def run(self, operation: str, variables: Mapping[str, Any] | None = None, *,
-            document: str | None = None, safe: bool = True) -> Json:
+            safe: bool = True) -> Json:
         """Run a named operation of :mod:`operations`; ``safe`` False for a write without a key."""
-        body = {"query": document or ops.OPERATIONS[operation], "variables": dict(variables or {})}
+        body = {"query": ops.OPERATIONS[operation], "variables": dict(variables or {})}
         response = self.http.post(self.endpoint, content=json.dumps(body).encode("utf-8"),
                                   headers={"Content-Type": "application/json"},
                                   extensions={COST: self.cost(operation), REFUSED: self._throttled,
@@ -121,13 +121,17 @@ class Shopify:
         wire.raise_user_errors(payload, field, errors)
         return payload
 
-    def pages(self, operation: str, field: str, variables: Mapping[str, Any],
-              first: int) -> Iterator[Json]:
-        """Every node of a connection, cursor by cursor."""
+    def pages(self, operation: str, path: str, variables: Mapping[str, Any], first: int,
+              after: str | None = None) -> Iterator[Json]:
+        """Every node of the connection at ``path`` (``"orders"``, ``"order.lineItems"``), cursor
+        by cursor, from ``after`` (the end of a page already read) when given."""
 
         def fetch(cursor: Any) -> Page[Json]:
-            data = self.run(operation, {**variables, "first": first, "after": cursor})
-            connection = data.get(field) or {}
+            data: Any = self.run(operation, {**variables, "first": first,
+                                             "after": cursor if cursor is not None else after})
+            for key in path.split("."):
+                data = (data or {}).get(key)
+            connection = data or {}
             info = connection.get("pageInfo") or {}
             following = info.get("endCursor") if info.get("hasNextPage") else None
             return Page(list(connection.get("nodes") or ()), following)

@@ -96,9 +96,9 @@ query OrdersById($ids: [ID!]!, $invoiceNamespace: String!) {{
 """
 
 ORDER_LINES = f"""
-query OrderLines($id: ID!, $after: String) {{
+query OrderLines($id: ID!, $first: Int!, $after: String) {{
   order(id: $id) {{
-    lineItems(first: 50, after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {LINE_FIELDS} }} }}
+    lineItems(first: $first, after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {LINE_FIELDS} }} }}
   }}
 }}
 """
@@ -131,9 +131,9 @@ query Products($first: Int!, $after: String, $query: String, $codeNamespace: Str
 """
 
 PRODUCT_VARIANTS = f"""
-query ProductVariants($id: ID!, $after: String) {{
+query ProductVariants($id: ID!, $first: Int!, $after: String) {{
   product(id: $id) {{
-    variants(first: 50, after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {VARIANT_FIELDS} }} }}
+    variants(first: $first, after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {VARIANT_FIELDS} }} }}
   }}
 }}
 """

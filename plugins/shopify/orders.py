@@ -44,12 +44,9 @@ def _convert(shopify: Shopify, node: Mapping[str, Any]) -> tramo.Order | tramo.H
     try:
         lines = list((node.get("lineItems") or {}).get("nodes") or ())
         info = (node.get("lineItems") or {}).get("pageInfo") or {}
-        cursor = info.get("endCursor") if info.get("hasNextPage") else None
-        while cursor:
-            more = (shopify.run("ORDER_LINES", {"id": ident, "after": cursor}).get("order") or {}).get("lineItems") or {}
-            lines.extend(more.get("nodes") or ())
-            info = more.get("pageInfo") or {}
-            cursor = info.get("endCursor") if info.get("hasNextPage") else None
+        if info.get("hasNextPage"):  # a page holds an order's first 10 lines; the rest are asked for
+            lines.extend(shopify.pages("ORDER_LINES", "order.lineItems", {"id": ident}, first=50,
+                                       after=info["endCursor"]))
         return wire.order_from_wire(node, shopify.connection.timezone, settings["document_attribute"], lines)
     except tramo.ValidationError as exc:
         return tramo.Held("order", exc, remote_id=ident or None, raw=dict(node))
@@ -81,7 +78,7 @@ def get_orders(connection: tramo.Connection, ids: Sequence[str]) -> Iterator[tra
         chunk = wanted[start:start + ORDER_PAGE_MAX]
         data = shopify.run("ORDERS_BY_ID", {"ids": chunk,
                                             "invoiceNamespace": connection.settings["invoice_namespace"]})
-        for ident, node in zip(chunk, data.get("nodes") or ()):
+        for node in data.get("nodes") or ():
             if node:
                 yield _convert(shopify, node)
 

@@ -196,7 +196,7 @@ def order_status(node: Mapping[str, Any]) -> str:
 _NUMBERED = re.compile(r"^(?P<street>.+?),\s*(?P<number>\d[\w/-]*|S/N|s/n|SN)$")
 
 
-def address_from(node: Any, zone: Any, path: str) -> tramo.Address | None:
+def address_from(node: Any, path: str) -> tramo.Address | None:
     """A MailingAddress; ``address1`` "Rua X, 123" gives street and number."""
     if not isinstance(node, Mapping) or not text(node.get("address1")).strip():
         return None
@@ -302,8 +302,8 @@ def order_from_wire(node: Mapping[str, Any], zone: Any, document_key: str = "cpf
         placed_at=moment(node.get("processedAt") or node.get("createdAt"), zone, "Order.processedAt"),
         updated_at=updated, customer=customer_from(node, document_key), items=tuple(items),
         total=total if total is not None else Decimal(0), platform_status=order_status(node),
-        billing_address=address_from(node.get("billingAddress"), zone, "Order.billingAddress"),
-        delivery_address=address_from(node.get("shippingAddress"), zone, "Order.shippingAddress"),
+        billing_address=address_from(node.get("billingAddress"), "Order.billingAddress"),
+        delivery_address=address_from(node.get("shippingAddress"), "Order.shippingAddress"),
         shipping=shipping, payments=payments,
         sales_channel=tramo.SalesChannel(platform_channel=text(node.get("sourceName")) or None),
         discount=amount(node.get("currentTotalDiscountsSet"), "Order.currentTotalDiscountsSet") or Decimal(0),
