@@ -3,7 +3,8 @@
 One SQLite file holds the state of many connections, each in its own
 namespace, so several processes working on the same store share it (WAL
 mode, short transactions). Values are JSON. The sync engine later adds its
-own tables (bindings, checkpoints) to the same file.
+own tables (records, checkpoints, journal) to the same file, each component's
+schema versioned and migrated forward by :meth:`StateStore.migrate`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,10 @@ CREATE TABLE IF NOT EXISTS kv (
     key TEXT NOT NULL,
     value TEXT NOT NULL,
     PRIMARY KEY (namespace, key)
+);
+CREATE TABLE IF NOT EXISTS schema_versions (
+    component TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
 )
 """
 
@@ -42,6 +47,7 @@ class StateStore:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._depth = 0
         self._db = sqlite3.connect(
             str(self.path) if self.path else ":memory:",
             check_same_thread=False, isolation_level=None, timeout=30.0,
@@ -55,7 +61,7 @@ class StateStore:
             try:
                 if self.path is not None:
                     self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute(_SCHEMA)
+                self._db.executescript(_SCHEMA)
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or attempt == attempts - 1:
@@ -71,15 +77,54 @@ class StateStore:
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[None]:
-        """One transaction across processes (``BEGIN IMMEDIATE``): read-modify-write safely."""
+        """One transaction across processes (``BEGIN IMMEDIATE``): read-modify-write safely.
+
+        Nested calls (in the same thread) join the outer transaction, so a helper
+        that is atomic on its own can be part of a larger commit.
+        """
         with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
             self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
             try:
                 yield
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+            else:
+                self._db.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def migrate(self, component: str, migrations: Sequence[str]) -> int:
+        """Bring ``component``'s tables to the last of ``migrations``; return its version.
+
+        Migration *n* (counting from 1) is SQL that turns version *n-1* into *n*;
+        those not yet applied run in order in one transaction, so a crash leaves
+        the old version whole. A file newer than this code is refused, not damaged.
+        """
+        with self.atomic():
+            rows = self._db.execute(
+                "SELECT version FROM schema_versions WHERE component = ?", (component,)).fetchall()
+            current = rows[0][0] if rows else 0
+            if current > len(migrations):
+                raise RuntimeError(
+                    f"{self}: the {component} schema is version {current}, newer than this "
+                    f"tramo knows ({len(migrations)}); upgrade tramo")
+            for statement in migrations[current:]:
+                for part in (p for p in statement.split(";") if p.strip()):
+                    self._db.execute(part)
+            self._db.execute(
+                "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
+                "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                (component, len(migrations)))
+        return len(migrations)
 
     def close(self) -> None:
         with self._lock:
