@@ -1,7 +1,9 @@
-"""The ``tramo`` command: list plugins, their capabilities, check a connection, run the kit.
+"""The ``tramo`` command: plugins, capabilities, checks and the kit here; the sync's
+commands (demo, sync, orders, products, status, mappings, auth, serve, purge) in
+:mod:`tramo.cli_sync`.
 
-Exit codes: 0 all well, 1 something to fix (a problem found, a plugin
-unavailable in strict mode), 2 wrong usage or configuration.
+Exit codes: 0 all well, 1 something to fix (a problem found, a record held, a
+plugin unavailable in strict mode), 2 wrong usage or configuration.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tramo.capabilities import CAPABILITIES
+from tramo.cli_sync import COMMANDS, add_commands, run_command
 from tramo.errors import TramoError
 from tramo.registry import Registry, discover
 
@@ -50,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
                              help="many generated cases instead of CI's few")
     conformance.add_argument("--pytest", action="append", default=[], metavar="ARG",
                              help="an argument for pytest, e.g. --pytest=-x (repeatable)")
+    add_commands(commands)
     return parser
 
 
@@ -62,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(soft_wrap=True)
     if args.command == "conformance":
         return _conformance(args.names, args.full, args.pytest)
+    if args.command in COMMANDS:
+        return run_command(args, lambda: discover(allow=_split(args.only), block=_split(args.skip) or (),
+                                                  strict=args.strict))
     try:
         registry = discover(allow=_split(args.only), block=_split(args.skip) or (),
                             strict=args.strict)

@@ -22,7 +22,7 @@ from typing import Any
 from tramo.secrets import Secret
 from tramo.state import ConnectionState
 
-__all__ = ["first_deliveries", "header", "signature_matches"]
+__all__ = ["first_deliveries", "forget_deliveries", "header", "signature_matches"]
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
@@ -59,3 +59,16 @@ def first_deliveries(state: ConnectionState, events: Iterable[Any]) -> list[Any]
         if ident is None or state.add(f"webhook:taken:{ident}", now):
             fresh.append(event)
     return fresh
+
+
+def forget_deliveries(state: ConnectionState, before: datetime) -> int:
+    """Drop the marks of deliveries taken before ``before`` (past the platform's retry window,
+    no repeat can come), so the ledger does not grow for ever; returns how many went."""
+    cutoff = before.astimezone(timezone.utc).isoformat()
+    gone = 0
+    for key in list(state.keys("webhook:taken:")):
+        taken = state.get(key)
+        if isinstance(taken, str) and taken < cutoff:
+            state.delete(key)
+            gone += 1
+    return gone

@@ -21,7 +21,7 @@ import asyncio
 import inspect
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +37,16 @@ from tramo.state import StateStore
 from tramo.sync.flows import FLOWS, Flow, Run
 from tramo.sync.ledger import Busy, Ledger
 from tramo.sync.report import FlowReport, RunReport
+from tramo.webhooks import forget_deliveries
 
 __all__ = ["FLOW_NAMES", "Link", "Tramo"]
 
 FLOW_NAMES: tuple[str, ...] = tuple(f.name for f in FLOWS)
 _BY_NAME: dict[str, Flow] = {f.name: f for f in FLOWS}
+
+#: how long platforms go on re-delivering a notification (Shopify: 48 hours); a delivery's
+#: mark is kept this long so a repeat is still recognised
+WEBHOOK_RETRY_WINDOW = timedelta(hours=48)
 
 #: told (connection, flow, done, total) as a long flow goes on
 Progress = Callable[[str, str, int, int], Any]
@@ -256,6 +261,23 @@ class Tramo:
         except TramoError as exc:
             flow_report.fail(describe(exc))
         return report
+
+    def take_webhook(self, name: str, headers: Mapping[str, str], body: bytes) -> RunReport:
+        """A platform notification: verified by the plugin's ``parse_webhook``, a repeated
+        delivery dropped, then each order it names imported through the same idempotent path
+        as polling (an order already imported at that ``updated_at`` is not imported again).
+
+        :raises AuthenticationError: the signature does not hold (answer 401).
+        :raises ValidationError: the body is not a notification (answer 400).
+        """
+        connection = self.connection(name)
+        events = connection.call("parse_webhook", headers=dict(headers), body=body)
+        forget_deliveries(connection.state, datetime.now(timezone.utc) - WEBHOOK_RETRY_WINDOW)
+        ids = list(dict.fromkeys(e.remote_id for e in events
+                                 if e.resource == "order" and not e.action.endswith("delete")))
+        if not ids:
+            return RunReport()
+        return self.import_orders(name, ids)
 
     def remote_orders(self, name: str, *, since: Any = None) -> list[tuple[Order | Any, bool]]:
         """The platform's orders (changed since ``since``), each with whether the ERP has it."""
