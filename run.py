@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set up and run tramo on a fresh machine with nothing but Python 3.11+.
 
-    python3 run.py tramo plugins    # the main job (any tramo command works)
+    python3 run.py tramo demo       # the main job (any tramo command works)
     python3 run.py test             # unit tests, conformance, benchmarks (smoke)
 
 It creates ./.venv when missing, installs tramo with its test extra

@@ -60,7 +60,7 @@ def test_the_public_api_is_what_tramo_exports() -> None:
 
 def test_the_readme_quickstart_has_the_main_and_the_test_command() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
-    assert "python3 run.py tramo plugins" in readme
+    assert "python3 run.py tramo demo" in readme
     assert "python3 run.py test" in readme
     ci = (ROOT / ".ci" / "run").read_text("utf-8")
     assert "run.py test" in ci
