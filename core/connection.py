@@ -200,6 +200,15 @@ class Connection:
     def supports(self, capability: str) -> bool:
         return capability in self.capabilities()
 
+    def why_not(self, capability: str) -> str | None:
+        """None when this connection can do ``capability``; else why not, in words
+        (the plugin lacks it, naming plugins that have it, or the connection may not use it)."""
+        try:
+            self._resolve(capability)
+        except CapabilityNotSupported as exc:
+            return str(exc)
+        return None
+
     def _resolve(self, capability: str) -> Any:
         if capability in PLUMBING:
             raise ConfigurationError(f"{capability!r} is plumbing, not a capability")

@@ -29,7 +29,7 @@ import attrs
 
 from tramo import aio
 from tramo.connection import Connection
-from tramo.errors import CapabilityNotSupported, ConfigurationError, TramoError, describe
+from tramo.errors import ConfigurationError, TramoError, describe
 from tramo.erp.interface import Erp
 from tramo.model import Order, WriteResult
 from tramo.registry import Registry, discover
@@ -179,11 +179,7 @@ class Tramo:
     def _skip_reason(self, link: Link, flow: Flow) -> str | None:
         if link.flows is not None and flow.name not in link.flows:
             return "not among the flows configured for this connection"
-        try:
-            link.connection._resolve(flow.capability)
-        except CapabilityNotSupported as exc:
-            return str(exc)
-        return None
+        return link.connection.why_not(flow.capability)
 
     # -- running --------------------------------------------------------------------------------
 

@@ -71,8 +71,13 @@ class Run:
 
     # -- outbound ---------------------------------------------------------------------------
 
-    def push(self, resource: str, capability: str, argument: str, entries: Sequence[Entry]) -> None:
-        """Write the entries whose fingerprint changed since the last sync, journaled."""
+    def push(self, resource: str, capability: str, argument: str, entries: Sequence[Entry], *,
+             complete: bool = True) -> None:
+        """Write the entries whose fingerprint changed since the last sync, journaled.
+
+        :param complete: ``entries`` is all the ERP offers (not a chosen few), so a write in
+            doubt for an item no longer among them is abandoned.
+        """
         doubt = {item for _, kind, item in self.ledger.in_doubt(self.name, self.flow) if kind == resource}
         self.report.recovered += sorted(doubt)
         changed: list[Entry] = []
@@ -80,15 +85,17 @@ class Run:
             known = self.ledger.record(self.name, resource, entry.local_id)
             if known is not None and known.digest == entry.fingerprint:
                 self.report.unchanged += 1
+                if entry.local_id in doubt and not self.dry_run:
+                    self.ledger.settle_item(self.name, self.flow, resource, entry.local_id)
             else:
                 changed.append(entry)
-        offered = {e.local_id for e in entries}
-        for key, kind, item in self.ledger.in_doubt(self.name, self.flow):
-            if kind == resource and item not in offered:
-                self.ledger.close_entry(key, "abandoned")  # the ERP no longer offers it
         if self.dry_run:
             self.report.planned += [e.local_id for e in changed]
             return
+        if complete:
+            offered = {e.local_id for e in entries}
+            for item in doubt - offered:  # the ERP no longer offers it
+                self.ledger.settle_item(self.name, self.flow, resource, item, "abandoned")
         size = self.engine.chunk
         for start in range(0, len(changed), size):
             self._write(resource, capability, argument, changed[start:start + size])
@@ -119,11 +126,11 @@ class Run:
                 self.ledger.remember(self.name, resource, entry.local_id, result.remote_id,
                                      entry.fingerprint)
                 self.ledger.release(self.name, self.flow, entry.local_id)
-                self.ledger.close_entry(key)
             else:
                 assert result.error is not None
                 self.ledger.hold(self.name, self.flow, entry.local_id, result.error)
-                self.ledger.close_entry(key, result.outcome.value)
+            self.ledger.settle_item(self.name, self.flow, resource, entry.local_id)
+            self.ledger.close_entry(key, "done" if result.ok else result.outcome.value)
         if result.ok:
             if result.outcome.value == "unchanged":
                 self.report.unchanged += 1
@@ -134,8 +141,8 @@ class Run:
             bucket.append((entry.local_id, describe(result.error) if result.error else "?"))
         self.engine.tell_erp(self.name, self.flow, result)
 
-    def hold(self, item_id: str, error: TramoError) -> None:
-        """A record the flow will not send as it is: keep it with the reason."""
+    def hold(self, item_id: str, error: Exception) -> None:
+        """A record the flow will not take as it is: keep it with the reason."""
         if not self.dry_run:
             self.ledger.hold(self.name, self.flow, item_id, error)
         self.report.held.append((item_id, describe(error)))
@@ -168,7 +175,7 @@ class Run:
             try:
                 if self._take(record):
                     acknowledge.append(record.id)
-            except TramoError as exc:
+            except Exception as exc:  # noqa: BLE001 - one order the ERP refuses is held; the rest go on
                 self.hold(record.id, exc)
         if acknowledge and self.can("acknowledge_orders"):
             for result in self.link.connection.call("acknowledge_orders", orders=acknowledge):
@@ -256,7 +263,7 @@ def products(run: Run) -> None:
     chosen = run.engine.product_filter
     run.push("product", "send_products", "products",
              [Entry(p.code, p, digest(p)) for p in run.engine.erp_list("products")
-              if chosen is None or p.code in chosen])
+              if chosen is None or p.code in chosen], complete=chosen is None)
 
 
 def prices(run: Run) -> None:
@@ -299,16 +306,20 @@ def _scoped(sku: str, scope: str | None) -> str:
 
 def orders(run: Run) -> None:
     """Orders changed since the checkpoint (less the overlap), then the held ones again."""
+    doubt = [item for _, _, item in run.ledger.in_doubt(run.name, "orders")]
+    run.report.recovered += doubt
     since = _since(run.ledger.checkpoint(run.name, "orders"), run.engine.overlap)
     newest = run.take_orders(run.link.connection.call("receive_orders", since=since))
-    retry = [h.item_id for h in run.ledger.held(run.name, "orders") if h.item_id != "?"]
-    retry = [i for i in retry if i not in run.report.received]
+    # held orders, and imports a dead run left in doubt that this read did not bring again
+    again = [h.item_id for h in run.ledger.held(run.name, "orders") if h.item_id != "?"]
+    again += [i for _, _, i in run.ledger.in_doubt(run.name, "orders") if i in doubt]
+    retry = list(dict.fromkeys(i for i in again if i not in run.report.received))
     if retry and run.can("get_orders") and not run.dry_run:
         run.report.held = [h for h in run.report.held if h[0] not in retry]
         run.take_orders(run.link.connection.call("get_orders", ids=retry))
     if newest is not None and not run.dry_run:
         old = run.ledger.checkpoint(run.name, "orders")
-        if old is None or newest.isoformat() > old:
+        if old is None or newest > datetime.fromisoformat(old):  # by time: offsets differ
             run.ledger.advance(run.name, "orders", newest.isoformat())
 
 
@@ -359,7 +370,7 @@ def _rebuild(run: Run, idents: Sequence[str]) -> list[StockReservation]:
             item = order.items[int(index) - 1]
             found.append(StockReservation(id=ident, sku=item.sku, quantity=item.quantity,
                                           order_id=order_id))
-        else:
+        elif not run.dry_run:
             run.ledger.forget(run.name, "reservation", ident)  # the order is gone from the ERP
     return found
 

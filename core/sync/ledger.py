@@ -186,6 +186,14 @@ class Ledger:
         self._rows("UPDATE sync_journal SET state = ?, closed_at = ? WHERE key = ?",
                    (outcome, time.time(), key))
 
+    def settle_item(self, connection: str, flow: str, resource: str, item_id: str,
+                    outcome: str = "superseded") -> None:
+        """Close every entry still open for this item: a later write of it settled them all
+        (an entry opened for an older version of the item would otherwise stay in doubt)."""
+        self._rows("UPDATE sync_journal SET state = ?, closed_at = ? WHERE connection = ? AND flow = ? "
+                   "AND resource = ? AND item_id = ? AND state = 'pending'",
+                   (outcome, time.time(), connection, flow, resource, item_id))
+
     def in_doubt(self, connection: str, flow: str | None = None) -> list[tuple[str, str, str]]:
         """(key, resource, item id) of writes opened and never closed: a run died mid-write."""
         sql = "SELECT key, resource, item_id FROM sync_journal WHERE connection = ? AND state = 'pending'"
