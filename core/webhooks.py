@@ -22,7 +22,7 @@ from typing import Any
 from tramo.secrets import Secret
 from tramo.state import ConnectionState
 
-__all__ = ["first_deliveries", "forget_deliveries", "header", "signature_matches"]
+__all__ = ["first_deliveries", "forget_deliveries", "give_back", "header", "signature_matches"]
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
@@ -72,3 +72,12 @@ def forget_deliveries(state: ConnectionState, before: datetime) -> int:
             state.delete(key)
             gone += 1
     return gone
+
+
+def give_back(state: ConnectionState, events: Iterable[Any]) -> None:
+    """Unmark deliveries whose work did not get done (a busy run, a failed fetch), so the
+    platform's next delivery of them is taken instead of dropped as a repeat."""
+    for event in events:
+        ident = getattr(event, "event_id", None)
+        if ident is not None:
+            state.delete(f"webhook:taken:{ident}")

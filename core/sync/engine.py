@@ -37,7 +37,7 @@ from tramo.state import StateStore
 from tramo.sync.flows import FLOWS, Flow, Run
 from tramo.sync.ledger import Busy, Ledger
 from tramo.sync.report import FlowReport, RunReport
-from tramo.webhooks import forget_deliveries
+from tramo.webhooks import forget_deliveries, give_back
 
 __all__ = ["FLOW_NAMES", "Link", "Tramo"]
 
@@ -214,9 +214,13 @@ class Tramo:
                          dry_run: bool = False) -> RunReport:
         """:meth:`sync` for asyncio hosts: runs in a worker thread; an async ERP's coroutines
         run on the host's loop, so its own connections stay on the loop that made them."""
+        return await self._off_loop(self.sync, name, flows, dry_run=dry_run)
+
+    async def _off_loop(self, work: Callable[..., RunReport], *args: Any, **kwargs: Any) -> RunReport:
+        """``work`` in a worker thread, the host's loop kept for the ERP's coroutines."""
         self._loop = asyncio.get_running_loop()
         try:
-            return await asyncio.to_thread(self.sync, name, flows, dry_run=dry_run)
+            return await asyncio.to_thread(work, *args, **kwargs)
         finally:
             self._loop = None
 
@@ -273,7 +277,19 @@ class Tramo:
                                  if e.resource == "order" and not e.action.endswith("delete")))
         if not ids:
             return RunReport()
-        return self.import_orders(name, ids)
+        try:
+            report = self.import_orders(name, ids)
+        except BaseException:
+            give_back(connection.state, events)
+            raise
+        if any(r.status != "ran" for r in report):
+            give_back(connection.state, events)  # the platform's repeat must be taken, not dropped
+        return report
+
+    async def async_take_webhook(self, name: str, headers: Mapping[str, str],
+                                 body: bytes) -> RunReport:
+        """:meth:`take_webhook` for asyncio hosts (an async ERP's coroutines on the host's loop)."""
+        return await self._off_loop(self.take_webhook, name, headers, body)
 
     def remote_orders(self, name: str, *, since: Any = None) -> list[tuple[Order | Any, bool]]:
         """The platform's orders (changed since ``since``), each with whether the ERP has it."""
