@@ -145,8 +145,17 @@ def _sync(engine: Tramo, config: Config, args: argparse.Namespace, console: Cons
         engine.connection(name)  # an unknown name fails before any work
     every = _interval(args.every) if args.every else None
     stop = threading.Event()
-    if every is not None and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if every is None or threading.current_thread() is not threading.main_thread():
+        return _sync_loop(engine, names, every, stop, args, console)
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())  # stop cleanly between runs
+    try:
+        return _sync_loop(engine, names, every, stop, args, console)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _sync_loop(engine: Tramo, names: list[str], every: float | None, stop: threading.Event,
+               args: argparse.Namespace, console: Console) -> int:
     runs, worst = 0, 0
     while True:
         report = RunReport(dry_run=args.dry_run)
@@ -235,9 +244,10 @@ def _products(engine: Tramo, config: Config, args: argparse.Namespace, console: 
 
 def _status(engine: Tramo, config: Config, args: argparse.Namespace, console: Console) -> int:
     found = engine.status()
+    troubled = 1 if any(e["held"] or e["pending"] for e in found) else 0
     if args.json:
         print(json.dumps(found, indent=2, default=str))
-        return 0
+        return troubled
     for entry in found:
         console.print(f"[bold]{entry['connection']}[/] ({entry['plugin']})")
         checkpoints = ", ".join(f"{k} {v}" for k, v in entry["checkpoints"].items()) or "none yet"
@@ -251,7 +261,7 @@ def _status(engine: Tramo, config: Config, args: argparse.Namespace, console: Co
         for error in entry["errors"]:
             at = datetime.fromtimestamp(error["at"], timezone.utc).isoformat(timespec="seconds")
             console.print(f"  [red]error[/] {at} {error['flow']}: {error['message']}")
-    return 1 if any(e["held"] or e["pending"] for e in found) else 0
+    return troubled
 
 
 def _mappings(engine: Tramo, config: Config, args: argparse.Namespace, console: Console) -> int:

@@ -30,6 +30,7 @@ LOOKUPS: Mapping[str, str] = {
 
 #: first match wins: the more specific phrases come before the words they contain
 _STATUS_WORDS: Sequence[tuple[str, OrderStatus]] = (
+    (r"unpaid|nao pag|unfulfilled|nao enviad|nao faturad|nao aprovad", OrderStatus.OPEN),
     (r"nao entregue|devolvid|extraviad|undeliver|returned", OrderStatus.NOT_DELIVERED),
     (r"cancel|estornad|refund|voided", OrderStatus.CANCELLED),
     (r"entregue|delivered|concluid|finalizad", OrderStatus.DELIVERED),
@@ -94,7 +95,21 @@ def suggest(connection: Connection) -> Suggestion:
 
 
 def _quoted(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A TOML basic string: backslash, quote and every control character escaped."""
+    escaped = []
+    for char in text:
+        if char in '"\\':
+            escaped.append("\\" + char)
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            escaped.append(f"\\u{ord(char):04X}")
+        else:
+            escaped.append(char)
+    return '"' + "".join(escaped) + '"'
+
+
+def _comment(text: str) -> str:
+    """Text safe inside a TOML comment: control characters become spaces."""
+    return "".join(" " if ord(c) < 0x20 or ord(c) == 0x7F else c for c in text)
 
 
 def to_toml(suggestion: Suggestion, *, skip: Sequence[str] = ()) -> str:
@@ -105,7 +120,7 @@ def to_toml(suggestion: Suggestion, *, skip: Sequence[str] = ()) -> str:
             continue
         lines.append(f"\n[connections.{suggestion.connection}.mappings.{kind}]")
         for platform_id, value in table.items():
-            name = suggestion.names[kind].get(platform_id, "")
+            name = _comment(suggestion.names[kind].get(platform_id, ""))
             if value is None:
                 lines.append(f"# {_quoted(platform_id)} = ?   # {name}: no guess, map it by hand")
             else:

@@ -140,6 +140,9 @@ def product_struct(product: tramo.Product) -> Struct:
 def variant_struct(variant: tramo.Variant, product_id: str) -> Struct:
     """The ``Variacao`` struct for ``variant`` under Tray product ``product_id``."""
     where = f"Variant[{variant.sku}]"
+    if not variant.attributes:
+        raise tramo.ValidationError(f"{where}.attributes", 0, "Tray needs at least one attribute "
+                                    "per variation (tipo_1 and valor_1)")
     if len(variant.attributes) > VARIANT_ATTRIBUTES_MAX:
         raise tramo.ValidationError(f"{where}.attributes", len(variant.attributes),
                                     f"Tray keeps at most {VARIANT_ATTRIBUTES_MAX} attributes")
