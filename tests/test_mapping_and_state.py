@@ -103,3 +103,52 @@ def test_a_connection_s_state_is_namespaced_by_its_name() -> None:
     two = registry.connect("p", name="store-2", state=store)
     one.state.set("k", 1)
     assert two.state.get("k") is None and one.state.get("k") == 1
+
+
+def test_a_component_schema_migrates_forward_once_and_a_newer_file_is_refused(tmp_path) -> None:
+    import pytest
+
+    from tramo.state import StateStore
+
+    path = tmp_path / "state.sqlite3"
+    store = StateStore(path)
+    assert store.migrate("demo", ["CREATE TABLE demo_a (x INTEGER)"]) == 1
+    store._execute("INSERT INTO demo_a VALUES (1)")
+    store.close()
+    store = StateStore(path)  # version 2 adds a table; version 1's data stays
+    assert store.migrate("demo", ["CREATE TABLE demo_a (x INTEGER)",
+                                  "CREATE TABLE demo_b (y TEXT); CREATE INDEX demo_b_y ON demo_b (y)"]) == 2
+    assert store._execute("SELECT x FROM demo_a") == [(1,)]
+    assert store.migrate("demo", ["CREATE TABLE demo_a (x INTEGER)", "CREATE TABLE demo_b (y TEXT)"]) == 2
+    with pytest.raises(RuntimeError, match="newer"):
+        store.migrate("demo", ["CREATE TABLE demo_a (x INTEGER)"])
+
+
+def test_a_failed_migration_leaves_the_old_version_whole(tmp_path) -> None:
+    import sqlite3
+
+    import pytest
+
+    from tramo.state import StateStore
+
+    store = StateStore(tmp_path / "state.sqlite3")
+    store.migrate("demo", ["CREATE TABLE demo_a (x INTEGER)"])
+    with pytest.raises(sqlite3.OperationalError):
+        store.migrate("demo", ["CREATE TABLE demo_a (x INTEGER)",
+                               "CREATE TABLE demo_c (z TEXT); CREATE TABLE demo_a (x INTEGER)"])
+    assert store._execute("SELECT version FROM schema_versions WHERE component = 'demo'") == [(1,)]
+    assert not store._execute("SELECT name FROM sqlite_master WHERE name = 'demo_c'")
+
+
+def test_nested_atomic_blocks_join_the_outer_transaction() -> None:
+    import pytest
+
+    from tramo.state import StateStore
+
+    state = StateStore().for_connection("c")
+    with pytest.raises(ValueError):
+        with state.atomic():
+            with state.atomic():
+                state.set("inner", 1)
+            raise ValueError("the outer block fails")
+    assert state.get("inner") is None
