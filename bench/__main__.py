@@ -12,10 +12,18 @@ import argparse
 import json
 import sys
 
-from bench import dispatch, ideris, shopify, tray_ftp_orders, tray_orders, tray_soap_orders
+from bench import (
+    dispatch,
+    ideris,
+    shopify,
+    sync_catalogue,
+    tray_ftp_orders,
+    tray_orders,
+    tray_soap_orders,
+)
 
 BENCHMARKS = (dispatch.run, tray_orders.run, tray_soap_orders.run, tray_ftp_orders.run,
-              ideris.run, shopify.run)
+              ideris.run, shopify.run, sync_catalogue.run)
 
 
 def main(argv: list[str] | None = None) -> int:
