@@ -556,6 +556,27 @@ def test_an_order_from_one_store_reserves_its_units_on_the_other_until_the_erp_m
     assert engine.ledger.records("reservation", target) == []
 
 
+def test_connections_of_one_store_do_not_reserve_each_others_orders(
+        erp: ReferenceErp, rest: TraySandbox, soap: TraySoapSandbox, tmp_path: Any) -> None:
+    # two modalities of one store (store key "loja"): its own order already holds the stock
+    engine = Tramo(erp, state=tmp_path / "one-store.sqlite3",
+                   registry=tramo.discover(allow=["tray_rest", "tray_soap"]))
+    try:
+        engine.connect(NAME, "tray_rest", rest.settings, mappings=dict(rest.profile.mappings),
+                       http=KIT_HTTP, on_wait=lambda s, w: None, store_key="loja")
+        connect_soap(engine, soap, store_key="loja")
+        for name in (NAME, "soap"):
+            assert not engine.sync(name).troubled
+        sku = [s for s, q in sorted(erp_stock(erp).items()) if q >= 3][0]
+        soap.place_order(buyer_order(erp, sku, quantity=2))
+        assert engine.sync("soap", ["orders"]).of("soap", "orders").received
+        reserved = engine.sync(NAME, ["reservations"])
+        assert reserved.of(NAME, "reservations").sent == []
+        assert engine.ledger.records("reservation", NAME) == []
+    finally:
+        engine.close()
+
+
 # -- 12. statuses both ways ------------------------------------------------------------------
 
 

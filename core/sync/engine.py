@@ -156,6 +156,12 @@ class Tramo:
             raise ConfigurationError(f"no connection named {name!r}; the connections are "
                                      f"{', '.join(self._links) or '(none)'}") from None
 
+    def store_key(self, name: str) -> str:
+        """The store a connection reaches (its ``store`` setting, else its own name); a
+        connection this engine no longer has counts as a store of its own."""
+        link = self._links.get(name)
+        return link.connection.store_key if link is not None else name
+
     def capabilities(self, name: str) -> frozenset[str]:
         return self.connection(name).capabilities()
 

@@ -328,9 +328,14 @@ def _since(checkpoint: str | None, overlap: timedelta) -> datetime | None:
 
 
 def reservations(run: Run) -> None:
-    """Hold stock here for open orders taken by other connections; give it back when they move on."""
+    """Hold stock here for open orders taken by other stores; give it back when they move on.
+
+    Connections given one ``store`` key (a Tray store's REST and SOAP modalities) are one
+    store: an order taken by one of them already holds its stock on the others."""
     published = {r.local_id for _, r in run.ledger.records("stock", run.name)}
-    origin = {r.local_id: c for c, r in run.ledger.records("order") if c != run.name}
+    here = run.link.connection.store_key
+    origin = {r.local_id: c for c, r in run.ledger.records("order")
+              if c != run.name and run.engine.store_key(c) != here}  # the same store's own orders: no
     wanted: dict[str, StockReservation] = {}
     for order in run.engine.erp_orders():
         if origin.get(order.id) is None or order.status not in _RESERVING:
