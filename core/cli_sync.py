@@ -31,7 +31,7 @@ from tramo.registry import Registry
 from tramo.sync.engine import FLOW_NAMES, Tramo
 from tramo.sync.report import RunReport
 
-__all__ = ["add_commands", "run_command", "COMMANDS"]
+__all__ = ["COMMANDS", "add_commands", "run_command"]
 
 COMMANDS = ("demo", "sync", "orders", "products", "status", "mappings", "auth", "serve", "purge")
 

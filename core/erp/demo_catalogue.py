@@ -85,7 +85,7 @@ def _money(cents: int) -> Decimal:
 
 def _product(rng: random.Random, index: int, gtins: Iterator[str], varied: bool) -> Product:
     category_id = _CATEGORIES[(index - 1) % len(_CATEGORIES)].id
-    names, ncm, sizes = _LINES[category_id]
+    names, ncm, _ = _LINES[category_id]
     code = f"ERP-{index:04d}"
     name = f"{rng.choice(names)} {rng.choice(_SERIES)}"
     brand = rng.choice(_BRANDS)

@@ -19,13 +19,11 @@ from tramo.model import (
     Cancellation,
     Delivery,
     Held,
-    Invoice,
     Order,
     OrderStatus,
     Product,
     StatusUpdate,
     StockReservation,
-    Tracking,
     WriteResult,
 )
 from tramo.model.catalog import parents_first
