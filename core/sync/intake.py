@@ -56,6 +56,7 @@ from tramo.redaction import mask_personal, redact, redact_url
 from tramo.secrets import Secret
 from tramo.sync.engine import Tramo
 from tramo.sync.report import RunReport
+from tramo.webhooks import header
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import get_input_stream
@@ -276,7 +277,7 @@ class IntakeApp:
         elif isinstance(routed, Answer):
             answer = routed
         else:
-            refused = self.declared_too_large(_header(headers, "content-length"))
+            refused = self.declared_too_large(header(headers, "content-length"))
             if refused is not None:
                 answer = refused
             else:
@@ -326,10 +327,6 @@ def _asgi_headers(raw: Iterable[Any]) -> dict[str, str]:
         name = name.lower()
         headers[name] = f"{headers[name]}, {text}" if name in headers else text
     return headers
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    return next((v for k, v in headers.items() if k.lower() == name), None)
 
 
 async def _asgi_send(send: Send, answer: Answer, *, head: bool = False) -> None:
