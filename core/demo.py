@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -130,9 +131,7 @@ def _place_erp_order(sandbox: Sandbox, erp: ReferenceErp, name: str,
         unavailable[f"{name} (buyer's order)"] = describe(exc)
 
 
-def _now() -> Any:
-    from datetime import datetime, timezone
-
+def _now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 

@@ -19,6 +19,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from tramo.errors import ConfigurationError
+
 __all__ = ["ConnectionState", "StateStore"]
 
 _SCHEMA = """
@@ -102,6 +104,18 @@ class StateStore:
             finally:
                 self._depth = 0
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """:meth:`atomic`, handing over the database: for a component's own tables (the sync
+        ledger, the reference ERP) when statements need more than :meth:`execute` gives."""
+        with self.atomic():
+            yield self._db
+
+    def version(self, component: str) -> int:
+        """The schema version of ``component``'s tables in this file (0: none yet)."""
+        rows = self.execute("SELECT version FROM schema_versions WHERE component = ?", (component,))
+        return int(rows[0][0]) if rows else 0
+
     def migrate(self, component: str, migrations: Sequence[str]) -> int:
         """Bring ``component``'s tables to the last of ``migrations``; return its version.
 
@@ -109,28 +123,27 @@ class StateStore:
         those not yet applied run in order in one transaction, so a crash leaves
         the old version whole. A file newer than this code is refused, not damaged.
         """
-        with self.atomic():
-            rows = self._db.execute(
-                "SELECT version FROM schema_versions WHERE component = ?", (component,)).fetchall()
-            current = rows[0][0] if rows else 0
+        with self.transaction() as db:
+            current = self.version(component)
             if current > len(migrations):
-                raise RuntimeError(
+                raise ConfigurationError(
                     f"{self}: the {component} schema is version {current}, newer than this "
                     f"tramo knows ({len(migrations)}); upgrade tramo")
-            for statement in migrations[current:]:
-                for part in (p for p in statement.split(";") if p.strip()):
-                    self._db.execute(part)
-            self._db.execute(
-                "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
-                "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-                (component, len(migrations)))
+            for script in migrations[current:]:
+                # one statement at a time: executescript() would commit mid-transaction
+                for statement in (part for part in script.split(";") if part.strip()):
+                    db.execute(statement)
+            db.execute("INSERT INTO schema_versions (component, version) VALUES (?, ?) "
+                       "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                       (component, len(migrations)))
         return len(migrations)
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
-    def _execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """One statement on the file, its rows fetched (thread safe)."""
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
@@ -151,30 +164,30 @@ class ConnectionState:
         return self._store
 
     def get(self, key: str, default: Any = None) -> Any:
-        rows = self._store._execute(
+        rows = self._store.execute(
             "SELECT value FROM kv WHERE namespace = ? AND key = ?", (self.namespace, key))
         return json.loads(rows[0][0]) if rows else default
 
     def set(self, key: str, value: Any) -> None:
-        self._store._execute(
+        self._store.execute(
             "INSERT INTO kv (namespace, key, value) VALUES (?, ?, ?) "
             "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
             (self.namespace, key, json.dumps(value)))
 
     def add(self, key: str, value: Any) -> bool:
         """Set ``key`` only if absent; True when this call set it (a once-only marker)."""
-        rows = self._store._execute(
+        rows = self._store.execute(
             "INSERT INTO kv (namespace, key, value) VALUES (?, ?, ?) "
             "ON CONFLICT (namespace, key) DO NOTHING RETURNING key",
             (self.namespace, key, json.dumps(value)))
         return bool(rows)
 
     def delete(self, key: str) -> None:
-        self._store._execute("DELETE FROM kv WHERE namespace = ? AND key = ?", (self.namespace, key))
+        self._store.execute("DELETE FROM kv WHERE namespace = ? AND key = ?", (self.namespace, key))
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = self._store._execute(
+        rows = self._store.execute(
             "SELECT key FROM kv WHERE namespace = ? AND key LIKE ? ESCAPE '\\' ORDER BY key",
             (self.namespace, pattern))
         return iter([row[0] for row in rows])
@@ -184,5 +197,5 @@ class ConnectionState:
         return self._store.atomic()
 
     def __contains__(self, key: str) -> bool:
-        return bool(self._store._execute(
+        return bool(self._store.execute(
             "SELECT 1 FROM kv WHERE namespace = ? AND key = ?", (self.namespace, key)))

@@ -108,19 +108,21 @@ def test_a_connection_s_state_is_namespaced_by_its_name() -> None:
 def test_a_component_schema_migrates_forward_once_and_a_newer_file_is_refused(tmp_path) -> None:
     import pytest
 
+    from tramo.errors import ConfigurationError
+
     from tramo.state import StateStore
 
     path = tmp_path / "state.sqlite3"
     store = StateStore(path)
     assert store.migrate("demo", ["CREATE TABLE demo_a (x INTEGER)"]) == 1
-    store._execute("INSERT INTO demo_a VALUES (1)")
+    store.execute("INSERT INTO demo_a VALUES (1)")
     store.close()
     store = StateStore(path)  # version 2 adds a table; version 1's data stays
     assert store.migrate("demo", ["CREATE TABLE demo_a (x INTEGER)",
                                   "CREATE TABLE demo_b (y TEXT); CREATE INDEX demo_b_y ON demo_b (y)"]) == 2
-    assert store._execute("SELECT x FROM demo_a") == [(1,)]
+    assert store.execute("SELECT x FROM demo_a") == [(1,)]
     assert store.migrate("demo", ["CREATE TABLE demo_a (x INTEGER)", "CREATE TABLE demo_b (y TEXT)"]) == 2
-    with pytest.raises(RuntimeError, match="newer"):
+    with pytest.raises(ConfigurationError, match="newer"):
         store.migrate("demo", ["CREATE TABLE demo_a (x INTEGER)"])
 
 
@@ -136,8 +138,8 @@ def test_a_failed_migration_leaves_the_old_version_whole(tmp_path) -> None:
     with pytest.raises(sqlite3.OperationalError):
         store.migrate("demo", ["CREATE TABLE demo_a (x INTEGER)",
                                "CREATE TABLE demo_c (z TEXT); CREATE TABLE demo_a (x INTEGER)"])
-    assert store._execute("SELECT version FROM schema_versions WHERE component = 'demo'") == [(1,)]
-    assert not store._execute("SELECT name FROM sqlite_master WHERE name = 'demo_c'")
+    assert store.execute("SELECT version FROM schema_versions WHERE component = 'demo'") == [(1,)]
+    assert not store.execute("SELECT name FROM sqlite_master WHERE name = 'demo_c'")
 
 
 def test_nested_atomic_blocks_join_the_outer_transaction() -> None:

@@ -326,7 +326,8 @@ def test_the_schema_version_is_recorded(tmp_path) -> None:
     path = tmp_path / "erp.sqlite3"
     ReferenceErp(path).close()
     with sqlite3.connect(path) as db:
-        (version,) = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        (version,) = db.execute("SELECT version FROM schema_versions "
+                                "WHERE component = 'reference_erp'").fetchone()
     assert int(version) == len(_MIGRATIONS) == ReferenceErp(path).schema_version
 
 
@@ -334,7 +335,7 @@ def test_a_file_from_a_newer_schema_is_refused(tmp_path) -> None:
     path = tmp_path / "erp.sqlite3"
     ReferenceErp(path).close()
     with sqlite3.connect(path) as db:
-        db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+        db.execute("UPDATE schema_versions SET version = 99 WHERE component = 'reference_erp'")
     with pytest.raises(Exception, match="newer"):
         ReferenceErp(path)
 

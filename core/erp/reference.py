@@ -15,16 +15,12 @@ import contextlib
 import hashlib
 import os
 import sqlite3
-import threading
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Self, TypeVar
 
 import attrs
 
-from tramo.errors import ConfigurationError, TramoError, ValidationError, describe
+from tramo.errors import TramoError, ValidationError, describe
 from tramo.model import (
     Category,
     Customer,
@@ -39,14 +35,19 @@ from tramo.model import (
 )
 from tramo.model.convert import from_json, to_json
 from tramo.model.identifiers import cnpj_check_digits, nfe_key_check_digit
+from tramo.state import StateStore
 
 __all__ = ["ReferenceErp"]
 
 T = TypeVar("T")
 
 #: The schema, one script per version, applied in order on open; a new version appends one.
+#: the reference ERP's tables in its file's schema_versions
+_COMPONENT = "reference_erp"
+
 _MIGRATIONS: list[str] = [
     """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE categories (id TEXT PRIMARY KEY, json TEXT NOT NULL);
     CREATE TABLE products (code TEXT PRIMARY KEY, json TEXT NOT NULL, created_from TEXT);
     CREATE TABLE skus (sku TEXT PRIMARY KEY, code TEXT NOT NULL);
@@ -80,11 +81,6 @@ _BRASILIA = timezone(timedelta(hours=-3))
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _statements(script: str) -> list[str]:
-    """The statements of a migration: ``executescript`` would commit, breaking the transaction."""
-    return [s.strip() for s in script.split(";") if s.strip()]
 
 
 def _error_text(error: TramoError | None) -> str | None:
@@ -139,16 +135,10 @@ class ReferenceErp:
     """The host ERP on SQLite. ``path`` None keeps everything in memory for this process."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self.path = Path(path) if path is not None else None
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(
-            str(self.path) if self.path else ":memory:",
-            check_same_thread=False, isolation_level=None, timeout=30.0,
-        )
-        self._wal()
-        self._migrate()
+        # the state store's SQLite handling (WAL, locking, nested transactions, migrations)
+        self._store = StateStore(path)
+        self.path = self._store.path
+        self._store.migrate(_COMPONENT, _MIGRATIONS)
 
     def __repr__(self) -> str:
         return f"ReferenceErp({str(self.path) if self.path else ':memory:'})"
@@ -160,42 +150,9 @@ class ReferenceErp:
         self.close()
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._store.close()
 
     # -- the database ---------------------------------------------------------
-
-    def _wal(self, attempts: int = 100) -> None:
-        """WAL mode; switching takes a lock the busy timeout does not wait for, so retry."""
-        if self.path is None:
-            return
-        for attempt in range(attempts):
-            try:
-                self._db.execute("PRAGMA journal_mode=WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or attempt == attempts - 1:
-                    raise
-                time.sleep(0.01 + 0.01 * attempt)
-
-    def _migrate(self) -> None:
-        """Bring the file to the current schema in one transaction, so a crash leaves it whole."""
-        with self._transaction() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            version = self._version(db)
-            if version > len(_MIGRATIONS):
-                raise ConfigurationError(
-                    f"{self!r} has schema version {version}, newer than this tramo's "
-                    f"{len(_MIGRATIONS)}; upgrade tramo")
-            for script in _MIGRATIONS[version:]:
-                for statement in _statements(script):
-                    db.execute(statement)
-            self._set_meta(db, "schema_version", str(len(_MIGRATIONS)))
-
-    @staticmethod
-    def _version(db: sqlite3.Connection) -> int:
-        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        return int(row[0]) if row else 0
 
     @staticmethod
     def _set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
@@ -205,27 +162,14 @@ class ReferenceErp:
     @property
     def schema_version(self) -> int:
         """The schema version of the open file."""
-        with self._lock:
-            return self._version(self._db)
+        return self._store.version(_COMPONENT)
 
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One ``BEGIN IMMEDIATE`` transaction (joined when already inside one on this thread)."""
-        with self._lock:
-            if self._db.in_transaction:
-                yield self._db
-                return
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One transaction (joined when already inside one on this thread)."""
+        return self._store.transaction()
 
     def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
+        return self._store.execute(sql, args)
 
     def _objects(self, kind: type[T], sql: str, args: tuple[Any, ...] = ()) -> list[T]:
         return [from_json(kind, row[0]) for row in self._rows(sql, args)]
@@ -322,8 +266,8 @@ class ReferenceErp:
 
     def order(self, order_id: str) -> Order:
         """One order as :meth:`orders` gives it."""
-        with self._lock:
-            stored, status = self._load_order(self._db, order_id)
+        with self._transaction() as db:
+            stored, status = self._load_order(db, order_id)
         return self._as_erp(order_id, stored, status)
 
     @staticmethod

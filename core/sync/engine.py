@@ -31,7 +31,7 @@ from tramo import aio
 from tramo.connection import Connection
 from tramo.errors import ConfigurationError, TramoError, describe
 from tramo.erp.interface import Erp
-from tramo.model import Order, WriteResult
+from tramo.model import Held, Order, WriteResult
 from tramo.registry import Registry, discover
 from tramo.state import StateStore
 from tramo.sync.flows import FLOWS, Flow, Run
@@ -297,14 +297,13 @@ class Tramo:
         """:meth:`take_webhook` for asyncio hosts (an async ERP's coroutines on the host's loop)."""
         return await self._off_loop(self.take_webhook, name, headers, body)
 
-    def remote_orders(self, name: str, *, since: Any = None) -> list[tuple[Order | Any, bool]]:
+    def remote_orders(self, name: str, *, since: Any = None) -> list[tuple[Order | Held, bool]]:
         """The platform's orders (changed since ``since``), each with whether the ERP has it."""
-        link = self._link(name)
-        listed: list[tuple[Order | Any, bool]] = []
-        for record in link.connection.call("receive_orders", since=since):
-            ident = getattr(record, "id", None) or getattr(record, "remote_id", None)
-            known = ident is not None and self.ledger.by_remote(name, "order", str(ident)) is not None
-            listed.append((record, known))
+        listed: list[tuple[Order | Held, bool]] = []
+        for record in self.connection(name).call("receive_orders", since=since):
+            ident = record.remote_id if isinstance(record, Held) else record.id
+            listed.append((record, ident is not None
+                           and self.ledger.by_remote(name, "order", ident) is not None))
         return listed
 
     # -- the ERP --------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from tramo.model import (
     WriteResult,
 )
 from tramo.model.catalog import parents_first
+from tramo.model.identifiers import normalize_gtin
 from tramo.sync.ledger import digest
 from tramo.sync.report import FlowReport
 
@@ -234,8 +235,7 @@ def _order_fingerprint(order: Order) -> str:
 
 
 def _gtin_or_none(gtin: str | None) -> str | None:
-    from tramo.model.identifiers import normalize_gtin
-
+    """An order item's GTIN for the product made from it, dropped when it is not a valid one."""
     try:
         return normalize_gtin(gtin) if gtin else None
     except (ValueError, TramoError):

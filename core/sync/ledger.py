@@ -116,7 +116,7 @@ class Ledger:
         return f"Ledger({self.store!r})"
 
     def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        return self.store._execute(sql, args)
+        return self.store.execute(sql, args)
 
     def atomic(self) -> contextlib.AbstractContextManager[None]:
         return self.store.atomic()
@@ -279,9 +279,9 @@ class Ledger:
         """Drop what may hold personal data and is older than ``before`` (epoch seconds):
         held records' raw payloads, old events and closed journal entries. Returns rows touched."""
         touched = 0
-        with self.atomic():
+        with self.store.transaction() as db:
             for sql in ("UPDATE sync_held SET raw = NULL WHERE raw IS NOT NULL AND last_at < ?",
                         "DELETE FROM sync_events WHERE at < ?",
                         "DELETE FROM sync_journal WHERE state != 'pending' AND closed_at < ?"):
-                touched += self.store._db.execute(sql, (before,)).rowcount
+                touched += db.execute(sql, (before,)).rowcount
         return touched
