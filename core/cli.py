@@ -1,4 +1,5 @@
-"""The ``tramo`` command: plugins, capabilities, checks and the kit here; the sync's
+"""The ``tramo`` command: plugins, capabilities, checks and the kit here; a plugin's sandbox
+in :mod:`tramo.cli_sandbox`; the sync's
 commands (demo, sync, orders, products, status, mappings, auth, serve, purge) in
 :mod:`tramo.cli_sync`.
 
@@ -20,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tramo.capabilities import CAPABILITIES
+from tramo.cli_sandbox import add_sandbox_command, run_sandbox
 from tramo.cli_sync import COMMANDS, add_commands, run_command
 from tramo.errors import TramoError
 from tramo.registry import Registry, discover
@@ -54,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     conformance.add_argument("--pytest", action="append", default=[], metavar="ARG",
                              help="an argument for pytest, e.g. --pytest=-x (repeatable)")
     add_commands(commands)
+    add_sandbox_command(commands)
     return parser
 
 
@@ -76,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _plugins(registry, console, args.json)
         if args.command == "capabilities":
             return _capabilities(registry, console, args.json)
+        if args.command == "sandbox":
+            return run_sandbox(args, registry)
         return _check(registry, console, args.plugin, args.settings)
     except TramoError as exc:
         print(f"tramo: {exc}", file=sys.stderr)
