@@ -54,9 +54,9 @@ def _wait(awaitable: Awaitable[T]) -> T:
 def call_sync(function: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
     """Call ``function`` and, when it returns an awaitable, wait for it on the portal."""
     result = function(**kwargs)
-    if inspect.isawaitable(result):
-        return _wait(result)
-    return result
+    if result.__class__ is list or not inspect.isawaitable(result):  # lists: most writes, no probing
+        return result
+    return _wait(result)
 
 
 async def call_async(function: Callable[..., Any], kwargs: dict[str, Any]) -> Any:

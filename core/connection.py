@@ -227,7 +227,7 @@ class Connection:
         if plan is None:
             impl = self._resolve(capability)
             wanted = tuple(a for a in self.registry.hook_argnames(capability) if a != "connection")
-            plan = _Plan(impl.function, spec_for(capability), wanted, tuple(impl.argnames))
+            plan = _Plan.of(impl.function, spec_for(capability), wanted, tuple(impl.argnames))
             self._plans[capability] = plan
         return plan
 
@@ -237,9 +237,11 @@ class Connection:
         return {name: values[name] for name in accepts if name in values}
 
     def _prepare(self, plan: _Plan, capability: str, kwargs: dict[str, Any]) -> Any:
-        if len(kwargs) != len(plan.wanted) or any(k not in kwargs for k in plan.wanted):
+        if len(kwargs) != len(plan.wanted) or not kwargs.keys() >= plan.wanted_set:
             kwargs = _complete(capability, plan.wanted, kwargs)
         prepared = dispatch.prepare(self, plan.spec, kwargs)
+        if plan.takes_all:
+            return prepared, {"connection": self, **prepared.kwargs}
         return prepared, self._args(plan.accepts, prepared.kwargs)
 
     # -- calling --------------------------------------------------------------
@@ -293,6 +295,15 @@ class _Plan(NamedTuple):
     spec: CapabilitySpec
     wanted: tuple[str, ...]
     accepts: tuple[str, ...]
+    wanted_set: frozenset[str]
+    #: the implementation takes every argument of the spec (most do): no filtering per call
+    takes_all: bool
+
+    @classmethod
+    def of(cls, function: Any, spec: CapabilitySpec, wanted: tuple[str, ...],
+           accepts: tuple[str, ...]) -> _Plan:
+        return cls(function, spec, wanted, accepts, frozenset(wanted),
+                   set(accepts) == {"connection", *wanted})
 
 
 def _complete(capability: str, wanted: tuple[str, ...], kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,8 @@ the read.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -27,12 +28,16 @@ if TYPE_CHECKING:
 __all__ = ["Prepared", "finish_read", "finish_read_async", "finish_result", "prepare"]
 
 
+#: a call that held nothing shares this read-only empty table (no dict made per call)
+NOTHING_HELD: Mapping[int, WriteResult] = MappingProxyType({})
+
+
 @attrs.define
 class Prepared:
     """A call ready to go: the kwargs for the plugin and the items held back."""
 
     kwargs: dict[str, Any]
-    held: dict[int, WriteResult] = attrs.field(factory=dict)
+    held: Mapping[int, WriteResult] = NOTHING_HELD
     total: int = 0
 
     @property
