@@ -10,6 +10,11 @@ no assertion depends on timing, and every loop is bounded.
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -29,6 +34,7 @@ from tramo.model import (
     StatusUpdate,
     StockLevel,
 )
+from tramo.sync import Busy
 from tramo.sync.engine import FLOW_NAMES, Tramo
 from tramo.sync.report import FlowReport, RunReport
 from tramo.testing.kit import KIT_HTTP, connect_to
@@ -435,6 +441,31 @@ def test_a_run_holding_the_lock_makes_another_skip_every_flow(
     after = other.sync(NAME)
     assert {f.status for f in after} == {"ran"}
     assert codes(rest.held_products())
+
+
+def test_a_lock_left_by_a_process_that_is_gone_is_taken_over_at_once(make: Make) -> None:
+    engine = make()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait(timeout=30)
+    owner = f"{socket.gethostname()}:{dead.pid}:left-by-a-killed-run"
+    engine.ledger.store.execute(
+        "INSERT INTO sync_locks (connection, stream, owner, expires_at) VALUES (?, ?, ?, ?)",
+        (NAME, "sync", owner, time.time() + 900))
+    with engine.ledger.lock(NAME) as taken:
+        assert taken != owner
+
+
+def test_a_lock_of_a_live_process_or_another_machine_waits_for_its_expiry(make: Make) -> None:
+    engine = make()
+    for owner in (f"{socket.gethostname()}:{os.getppid()}:alive", "other-host:1:elsewhere",
+                  "written-before-owners-named-their-process"):
+        engine.ledger.store.execute(
+            "INSERT INTO sync_locks (connection, stream, owner, expires_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (connection, stream) DO UPDATE SET owner = excluded.owner",
+            (NAME, "sync", owner, time.time() + 900))
+        with pytest.raises(Busy):
+            with engine.ledger.lock(NAME):
+                pass
 
 
 # -- 9. capabilities and configured flows -------------------------------------------------------

@@ -11,6 +11,7 @@
   and is replayed with the same idempotency key;
 - **locks** per connection and stream, with an expiry, so two runs on one
   connection cannot import the same order twice and a dead run's lock lapses;
+  a lock whose process is gone from this machine (killed) is taken over at once;
 - **held** records with the typed error that stopped them, retried each run;
 - **events**: the last errors and run summaries, for ``tramo status``.
 """
@@ -20,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -69,6 +72,28 @@ def digest(value: Any) -> str:
     data = to_dict(value) if attrs.has(type(value)) else value
     text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+_HOST = socket.gethostname()
+
+
+def _owner_is_gone(owner: str) -> bool:
+    """True when a lock's owner was a process on this machine that no longer runs.
+
+    Owners on other machines (a shared state file) and owners written before
+    owners named their process are never judged: their locks lapse by expiry.
+    """
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != _HOST or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's
+        return False
+    return False
 
 
 class Busy(TramoError):
@@ -207,12 +232,12 @@ class Ledger:
     @contextlib.contextmanager
     def lock(self, connection: str, stream: str = "sync", *, ttl: float = 900.0) -> Iterator[str]:
         """Hold ``stream`` of ``connection`` for this run; :class:`Busy` when another holds it."""
-        owner = uuid.uuid4().hex
+        owner = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex}"
         now = time.time()
         with self.atomic():
             rows = self._rows("SELECT owner, expires_at FROM sync_locks WHERE connection = ? "
                               "AND stream = ?", (connection, stream))
-            if rows and rows[0][1] > now:
+            if rows and rows[0][1] > now and not _owner_is_gone(rows[0][0]):
                 raise Busy(connection, stream, rows[0][1] - now)
             self._rows("INSERT INTO sync_locks (connection, stream, owner, expires_at) VALUES (?, ?, ?, ?) "
                        "ON CONFLICT (connection, stream) DO UPDATE SET owner = excluded.owner, "
