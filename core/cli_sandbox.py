@@ -97,11 +97,15 @@ def _knobs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _seed(sandbox: Sandbox, **wanted: int | None) -> None:
-    """Call the sandbox's ``seed`` with the sizes it takes; sizes it does not take are ignored."""
+    """Call the sandbox's ``seed`` with the sizes it takes; a size it does not take is named on stderr."""
     seed = getattr(sandbox, "seed", None)
     if not callable(seed):
         return
     accepted = inspect.signature(seed).parameters
+    ignored = sorted(name for name, value in wanted.items() if value is not None and name not in accepted)
+    if ignored:
+        print(f"tramo: {sandbox.plugin}'s sandbox seeds a fixed data set; "
+              f"--{', --'.join(ignored)} ignored", file=sys.stderr)
     seed(**{name: value for name, value in wanted.items() if value is not None and name in accepted})
 
 

@@ -76,3 +76,10 @@ def test_a_fault_chance_outside_0_to_1_is_refused_with_the_value(
         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sandbox", "tray_rest", "--faults", "1.5"]) == 2
     assert "1.5" in capsys.readouterr().err
+
+
+def test_a_size_the_sandbox_cannot_seed_is_named_not_silently_dropped(tmp_path: Path) -> None:
+    process, _ = _start(tmp_path, "shopify", "--orders", "7")
+    _stop(process)
+    assert process.stderr is not None
+    assert "--orders ignored" in process.stderr.read()
