@@ -46,6 +46,7 @@ from tramo.budget import Budget
 from tramo.errors import (
     ConfigurationError,
     OutcomeUnknownError,
+    PlatformError,
     RateLimitedError,
     RetriesExhaustedError,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "RetryPolicy",
     "REFUSED",
     "RetryingTransport",
+    "STREAM",
     "async_http_client",
     "check_url",
     "http_client",
@@ -80,6 +82,11 @@ ANSWER = "tramo.answer"
 #: request extension: a predicate on a response's body; seconds to wait when the platform
 #: refused the request without acting on it (a refusal sent with HTTP 200), None otherwise
 REFUSED = "tramo.refused"
+
+#: request extension: the caller reads the answer as it arrives (a large download), so the
+#: transport hands it over unread and uncapped; any other answer is read whole, within
+#: ``HttpOptions.max_answer_bytes``, before it is handed over (a body cut off is retried)
+STREAM = "tramo.stream"
 
 #: methods that RFC 9110 defines as idempotent
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
@@ -130,6 +137,8 @@ class HttpOptions:
     retry: RetryPolicy = RetryPolicy()
     #: an explicit proxy URL; environment proxy variables are not read
     proxy: str | None = None
+    #: the largest answer read into memory; a larger one is refused with a PlatformError
+    max_answer_bytes: int = attrs.field(default=64 * 2**20, validator=attrs.validators.gt(0))
 
 
 def path(template: str, *values: str) -> str:
@@ -262,6 +271,57 @@ class _Decider:
         return wait
 
 
+def _too_large(what: str, limit: int) -> PlatformError:
+    return PlatformError(f"{what}: the answer is larger than {limit} bytes "
+                         f"(HttpOptions.max_answer_bytes); it was not read", code="answer_too_large")
+
+
+def _declared_size(response: httpx.Response) -> int:
+    text = response.headers.get("content-length", "")
+    return int(text) if text.isdigit() else 0
+
+
+def _whole(response: httpx.Response, raw: bytes) -> httpx.Response:
+    """The same answer with its raw body in memory (decoded as the original would be)."""
+    return httpx.Response(response.status_code, headers=response.headers, content=raw,
+                          extensions=response.extensions)
+
+
+def _read_whole(response: httpx.Response, limit: int, what: str) -> httpx.Response:
+    """Read the body here, so a connection lost mid-body is a transport error the retry
+    rules see, and never more than ``limit`` bytes of it."""
+    if _declared_size(response) > limit:
+        response.close()
+        raise _too_large(what, limit)
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_raw():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(what, limit)
+            chunks.append(chunk)
+    finally:
+        response.close()
+    return _whole(response, b"".join(chunks))
+
+
+async def _aread_whole(response: httpx.Response, limit: int, what: str) -> httpx.Response:
+    """:func:`_read_whole` for the async transport."""
+    if _declared_size(response) > limit:
+        await response.aclose()
+        raise _too_large(what, limit)
+    chunks, size = [], 0
+    try:
+        async for chunk in response.aiter_raw():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(what, limit)
+            chunks.append(chunk)
+    finally:
+        await response.aclose()
+    return _whole(response, b"".join(chunks))
+
+
 def _cost(request: httpx.Request) -> float:
     return float(request.extensions.get(COST, 1.0))
 
@@ -274,11 +334,13 @@ class RetryingTransport(httpx.BaseTransport):
                  on_response: Callable[[httpx.Response], Any] | None = None,
                  on_wait: Callable[[float, str], Any] | None = None,
                  sleep: Callable[[float], Any] = time.sleep, rng: random.Random | None = None,
-                 secrets: Iterable[str | Secret] = ()) -> None:
+                 secrets: Iterable[str | Secret] = (),
+                 max_answer_bytes: int = HttpOptions.max_answer_bytes) -> None:  # type: ignore[assignment]
         self.inner = inner
         self.budget = budget
         self.on_response = on_response
         self.sleep = sleep
+        self.max_answer_bytes = max_answer_bytes
         self.decide = _Decider(policy, idempotency_header, on_wait, rng or random.Random(), secrets)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -291,6 +353,8 @@ class RetryingTransport(httpx.BaseTransport):
                 self.budget.acquire(_cost(request))
             try:
                 response = self.inner.handle_request(request)
+                if STREAM not in request.extensions:
+                    response = _read_whole(response, self.max_answer_bytes, self.decide.label(request))
             except httpx.TransportError as exc:
                 wait = self.decide.after_error(request, exc, tries)
             else:
@@ -316,10 +380,12 @@ class AsyncRetryingTransport(httpx.AsyncBaseTransport):
                  budget: Budget | None = None, idempotency_header: str | None = None,
                  on_response: Callable[[httpx.Response], Any] | None = None,
                  on_wait: Callable[[float, str], Any] | None = None,
-                 rng: random.Random | None = None, secrets: Iterable[str | Secret] = ()) -> None:
+                 rng: random.Random | None = None, secrets: Iterable[str | Secret] = (),
+                 max_answer_bytes: int = HttpOptions.max_answer_bytes) -> None:  # type: ignore[assignment]
         self.inner = inner
         self.budget = budget
         self.on_response = on_response
+        self.max_answer_bytes = max_answer_bytes
         self.decide = _Decider(policy, idempotency_header, on_wait, rng or random.Random(), secrets)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -332,6 +398,9 @@ class AsyncRetryingTransport(httpx.AsyncBaseTransport):
                 await self.budget.aacquire(_cost(request))
             try:
                 response = await self.inner.handle_async_request(request)
+                if STREAM not in request.extensions:
+                    response = await _aread_whole(response, self.max_answer_bytes,
+                                                  self.decide.label(request))
             except httpx.TransportError as exc:
                 wait = self.decide.after_error(request, exc, tries)
             else:
@@ -363,7 +432,8 @@ def http_client(options: HttpOptions = HttpOptions(), *, base_url: str = "",
     inner = httpx.HTTPTransport(verify=True, limits=options.limits, proxy=options.proxy)
     transport = RetryingTransport(inner, options.retry, budget=budget,
                                   idempotency_header=idempotency_header,
-                                  on_response=on_response, on_wait=on_wait, secrets=secrets)
+                                  on_response=on_response, on_wait=on_wait, secrets=secrets,
+                                  max_answer_bytes=options.max_answer_bytes)
     return httpx.Client(transport=transport, **_client_options(options, base_url, headers))
 
 
@@ -377,7 +447,8 @@ def async_http_client(options: HttpOptions = HttpOptions(), *, base_url: str = "
     inner = httpx.AsyncHTTPTransport(verify=True, limits=options.limits, proxy=options.proxy)
     transport = AsyncRetryingTransport(inner, options.retry, budget=budget,
                                        idempotency_header=idempotency_header,
-                                       on_response=on_response, on_wait=on_wait, secrets=secrets)
+                                       on_response=on_response, on_wait=on_wait, secrets=secrets,
+                                       max_answer_bytes=options.max_answer_bytes)
     return httpx.AsyncClient(transport=transport, **_client_options(options, base_url, headers))
 
 

@@ -9,13 +9,33 @@ values with these helpers; a value that is not what it claims raises
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tramo.errors import ValidationError
 
-__all__ = ["day", "decimal", "latin1", "measure", "moment", "money", "positive", "stamp", "text"]
+__all__ = ["day", "decimal", "latin1", "measure", "moment", "money", "positive", "reading",
+           "stamp", "text"]
+
+
+@contextlib.contextmanager
+def reading(where: str, platform: str, *, prefix: bool = True) -> Iterator[None]:
+    """Convert one record of a platform's answer inside this: a value of another shape than
+    the platform's (an object where text belongs, a number where a list does) becomes a
+    ValidationError too, so that one record is held and the read goes on instead of
+    crashing; with ``prefix``, a field's error also gets ``where`` before its path."""
+    try:
+        yield
+    except ValidationError as exc:
+        if not prefix:
+            raise
+        raise exc.at(where) from None
+    except (AttributeError, TypeError) as exc:
+        raise ValidationError(where, str(exc), f"a value in {platform}'s answer has the wrong "
+                                               f"type") from None
 
 
 def text(value: Any) -> str:

@@ -11,6 +11,7 @@ from email.utils import format_datetime
 from types import SimpleNamespace
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 from hypothesis import given, settings
@@ -395,3 +396,58 @@ def test_a_refusal_sent_with_http_200_is_waited_out_and_sent_again(sandbox: Item
 def test_refusals_without_end_become_a_rate_limited_error(sandbox: ItemsSandbox) -> None:
     with client(sandbox) as http, pytest.raises(RateLimitedError, match="refused"):
         http.get("/items", extensions={REFUSED: lambda response: 0.001})
+
+
+# -- answers read whole, within a size ---------------------------------------------------------
+
+
+def _answering(sandbox: ItemsSandbox, body: Any, headers: dict[str, str] | None = None) -> None:
+    sandbox.dispatch = lambda request: Response(body, 200, content_type="application/json",
+                                                headers=headers or {})
+
+
+def test_an_answer_larger_than_the_limit_is_refused_by_name_declared_or_not(
+        sandbox: ItemsSandbox) -> None:
+    small = attrs.evolve(FAST, max_answer_bytes=1000)
+    try:
+        for body, headers in ((b"[" + b" " * 5000 + b"]", None),                  # declared
+                              (iter([b"[", b" " * 3000, b" " * 3000, b"]"]), None)):  # chunked
+            _answering(sandbox, body, headers)
+            with http_client(small, base_url=sandbox.url) as plain:
+                with pytest.raises(tramo.PlatformError, match="larger than 1000 bytes") as caught:
+                    plain.get("/items")
+            assert caught.value.code == "answer_too_large"
+    finally:
+        del sandbox.dispatch
+
+
+def test_an_answer_within_the_limit_reads_as_before_in_both_clients(sandbox: ItemsSandbox) -> None:
+    with client(sandbox) as plain:
+        plain.post("/items", json={"name": "a"})
+        assert plain.get("/items").json() == {"items": [{"id": 1, "name": "a"}]}
+
+    async def read() -> Any:
+        async with async_http_client(FAST, base_url=sandbox.url) as aclient:
+            return (await aclient.get("/items")).json()
+
+    assert asyncio.run(read()) == {"items": [{"id": 1, "name": "a"}]}
+
+
+def test_a_read_whose_body_is_cut_off_is_tried_again(sandbox: ItemsSandbox) -> None:
+    cut = [2]
+    dispatch = sandbox.dispatch
+
+    def answer(request: Any) -> Any:
+        if cut[0]:
+            cut[0] -= 1
+            return Response(iter([b'{"items": [']), 200, content_type="application/json",
+                            headers={"Content-Length": "500"})
+        return dispatch(request)
+
+    sandbox.dispatch = answer
+    try:
+        with client(sandbox) as plain:
+            assert plain.get("/items").json() == {"items": []}
+    finally:
+        del sandbox.dispatch
+    assert cut == [0]

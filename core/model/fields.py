@@ -41,7 +41,9 @@ def _converting(fn: Callable[[Any], Any], optional: bool) -> attrs.Converter:
             return fn(value)
         except ValidationError:
             raise
-        except (ValueError, TypeError, InvalidOperation) as exc:
+        except InvalidOperation:  # its own text is a list of decimal's signal classes
+            raise ValidationError(_where(self, field), value, "is not a number") from None
+        except (ValueError, TypeError) as exc:
             raise ValidationError(_where(self, field), value, str(exc)) from None
 
     return attrs.Converter(convert, takes_self=True, takes_field=True)  # type: ignore[misc,call-overload]

@@ -8,6 +8,7 @@ ledger's journal, so a run that dies mid-write is mended by the next one.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,8 @@ __all__ = ["FLOWS", "Flow", "Run"]
 
 #: statuses in which an order still holds stock that another store must not sell
 _RESERVING = frozenset({OrderStatus.OPEN, OrderStatus.APPROVED, OrderStatus.PREPARING_SHIPMENT})
+#: orders acknowledged together on a platform that queues them, as the read goes
+ACKNOWLEDGE_BATCH = 50
 
 
 @attrs.frozen
@@ -157,30 +160,50 @@ class Run:
     # -- inbound ------------------------------------------------------------------------------
 
     def take_orders(self, found: Iterable[Order | Held]) -> datetime | None:
-        """Import each order not yet imported at this ``updated_at``; return the newest moment seen."""
+        """Import each order not yet imported at this ``updated_at``; return the newest moment seen.
+
+        Every order read that is in the ERP afterwards (new, updated or already there) is
+        acknowledged on a platform that queues orders, in batches as the read goes and for
+        what was taken when the read then fails; so an order a failed run imported leaves
+        the queue at the next run instead of being served forever.
+        """
         newest: datetime | None = None
         acknowledge: list[str] = []
-        for record in found:
-            if isinstance(record, Held):
-                self.hold(record.remote_id or "?", record.error)
-                continue
-            moment = record.updated_at or record.placed_at
-            newest = moment if newest is None or moment > newest else newest
-            if self.dry_run:
-                known = self.ledger.by_remote(self.name, "order", record.id)
-                if known is None or known.digest != _order_fingerprint(record):
-                    self.report.planned.append(record.id)
-                continue
-            try:
-                if self._take(record):
+        try:
+            for record in found:
+                if isinstance(record, Held):
+                    self.hold(record.remote_id or _unnamed(record), record.error)
+                    continue
+                moment = record.updated_at or record.placed_at
+                newest = moment if newest is None or moment > newest else newest
+                if self.dry_run:
+                    known = self.ledger.by_remote(self.name, "order", record.id)
+                    if known is None or known.digest != _order_fingerprint(record):
+                        self.report.planned.append(record.id)
+                    continue
+                try:
+                    self._take(record)
                     acknowledge.append(record.id)
-            except Exception as exc:  # noqa: BLE001 - one order the ERP refuses is held; the rest go on
-                self.hold(record.id, exc)
-        if acknowledge and self.can("acknowledge_orders"):
-            for result in self.link.connection.call("acknowledge_orders", orders=acknowledge):
-                if not result.ok:
-                    self.report.failed.append((result.local_id or "?", describe(result.error)))
+                except Exception as exc:  # noqa: BLE001 - one order the ERP refuses is held; the rest go on
+                    self.hold(record.id, exc)
+                if len(acknowledge) >= ACKNOWLEDGE_BATCH:
+                    self._acknowledge(acknowledge)
+                    acknowledge = []
+        finally:
+            self._acknowledge(acknowledge)
         return newest
+
+    def _acknowledge(self, ids: list[str]) -> None:
+        if not ids or not self.can("acknowledge_orders"):
+            return
+        try:
+            results = self.link.connection.call("acknowledge_orders", orders=ids)
+        except TramoError as exc:  # the orders stay queued and are acknowledged at the next read
+            self.report.failed += [(i, describe(exc)) for i in ids]
+            return
+        for result in results:
+            if not result.ok:
+                self.report.failed.append((result.local_id or "?", describe(result.error)))
 
     def _take(self, order: Order) -> bool:
         """Import or update one order; True when it is newly in the ERP."""
@@ -309,9 +332,10 @@ def orders(run: Run) -> None:
     since = _since(run.ledger.checkpoint(run.name, "orders"), run.engine.overlap)
     newest = run.take_orders(run.link.connection.call("receive_orders", since=since))
     # held orders, and imports a dead run left in doubt that this read did not bring again
-    again = [h.item_id for h in run.ledger.held(run.name, "orders") if h.item_id != "?"]
+    again = [h.item_id for h in run.ledger.held(run.name, "orders") if not h.item_id.startswith("?")]
     again += [i for _, _, i in run.ledger.in_doubt(run.name, "orders") if i in doubt]
-    retry = list(dict.fromkeys(i for i in again if i not in run.report.received))
+    seen = {*run.report.received, *(item for item, _ in run.report.held)}  # read in this run already
+    retry = list(dict.fromkeys(i for i in again if i not in seen))
     if retry and run.can("get_orders") and not run.dry_run:
         run.report.held = [h for h in run.report.held if h[0] not in retry]
         run.take_orders(run.link.connection.call("get_orders", ids=retry))
@@ -319,6 +343,13 @@ def orders(run: Run) -> None:
         old = run.ledger.checkpoint(run.name, "orders")
         if old is None or newest > datetime.fromisoformat(old):  # by time: offsets differ
             run.ledger.advance(run.name, "orders", newest.isoformat())
+
+
+def _unnamed(record: Held) -> str:
+    """A held record the platform gave no id (a file that is no order list): ``?`` and a digest
+    of its error and content, so each is a held record of its own and none is asked for by id."""
+    text = f"{describe(record.error)}|{record.raw!r}"
+    return "?" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:12]
 
 
 def _since(checkpoint: str | None, overlap: timedelta) -> datetime | None:

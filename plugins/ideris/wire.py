@@ -22,7 +22,7 @@ from typing import Any
 import tramo
 from tramo.errors import OutcomeUnknownError, TransientError
 from tramo.paging import PagingError
-from tramo.scalars import decimal, moment, positive, text
+from tramo.scalars import decimal, moment, positive, reading, text
 
 __all__ = [
     "NOTIFICATION_VERSION", "PAGE_MAX", "error_from", "event_id", "invoice_notification",
@@ -144,7 +144,10 @@ def jwt_from_login(status: int, content: bytes) -> str:
 
 def _money(value: Any, field: str) -> Decimal:
     number = decimal(value, field)
-    return Decimal(0) if number is None else number.quantize(_CENT)
+    try:
+        return Decimal(0) if number is None else number.quantize(_CENT)
+    except ArithmeticError:  # 1e999: more digits than any amount has
+        raise _refuse(field, value, "is too large to be an amount") from None
 
 
 def _number(value: Decimal | None) -> float:
@@ -288,7 +291,19 @@ def _payments(record: Mapping[str, Any], zone: tzinfo) -> tuple[tramo.Payment, .
 
 
 def order_from_wire(record: Mapping[str, Any], zone: tzinfo) -> tramo.Order:
-    """A full ``Pedido`` as a tramo Order; what cannot be read raises ValidationError."""
+    """A full ``Pedido`` as a tramo Order; what cannot be read raises ValidationError.
+
+    That includes an answer of another shape than Ideris' (an object where
+    text belongs, a number where a list does), so the order is held and the
+    read goes on.
+    """
+    if not isinstance(record, Mapping):
+        raise _refuse("Pedido", type(record).__name__, "Ideris' answer is not an object")
+    with reading(f"Pedido[{text(record.get('id'))}]", "Ideris", prefix=False):
+        return _order(record, zone)
+
+
+def _order(record: Mapping[str, Any], zone: tzinfo) -> tramo.Order:
     ident = text(record.get("id"))
     placed = moment(record.get("data"), zone, "Pedido.data")
     if not ident or placed is None:

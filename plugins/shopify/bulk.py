@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import tramo
+from tramo.http import STREAM
 from tramo.jobs import follow
 
 from tramo_shopify.client import Shopify
@@ -85,7 +86,7 @@ def run(shopify: Shopify, query: str) -> Iterator[Json]:
 def _lines(shopify: Shopify, url: str) -> Iterator[Mapping[str, Any]]:
     """The result file's records, read as it downloads (signed URL: no token sent)."""
     download = shopify.connection.resource("shopify-download", lambda: shopify.connection.http_client())
-    with download.stream("GET", url) as response:
+    with download.stream("GET", url, extensions={STREAM: True}) as response:
         if response.status_code != 200:
             raise tramo.PlatformError(f"the bulk result could not be downloaded (HTTP {response.status_code})",
                                       code=response.status_code)

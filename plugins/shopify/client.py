@@ -112,7 +112,7 @@ class Shopify:
                                   headers={"Content-Type": "application/json"},
                                   extensions={COST: self.cost(operation), REFUSED: self._throttled,
                                               IDEMPOTENT: safe, OPERATION: operation})
-        return wire.read_answer(response.status_code, response.content, operation)
+        return wire.read_answer(response.status_code, response.content, operation, write=not safe)
 
     def mutate(self, operation: str, field: str, variables: Mapping[str, Any], *,
                errors: str = "userErrors", safe: bool = False) -> Json:

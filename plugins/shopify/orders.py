@@ -42,8 +42,11 @@ def _convert(shopify: Shopify, node: Mapping[str, Any]) -> tramo.Order | tramo.H
     settings = shopify.connection.settings
     ident = text(node.get("id"))
     try:
-        lines = list((node.get("lineItems") or {}).get("nodes") or ())
-        info = (node.get("lineItems") or {}).get("pageInfo") or {}
+        items = node.get("lineItems") or {}
+        if not isinstance(items, Mapping):
+            raise tramo.ValidationError("Order.lineItems", items, "is not a connection of lines")
+        lines = list(items.get("nodes") or ())
+        info = items.get("pageInfo") or {}
         if info.get("hasNextPage"):  # a page holds an order's first 10 lines; the rest are asked for
             lines.extend(shopify.pages("ORDER_LINES", "order.lineItems", {"id": ident}, first=50,
                                        after=info["endCursor"]))

@@ -23,7 +23,7 @@ import attrs
 
 import tramo
 from tramo.model import Attribute, Brand, Product, Variant
-from tramo.scalars import decimal, measure, money, moment, text
+from tramo.scalars import decimal, measure, moment, money, reading, text
 
 __all__ = [
     "CODE_TYPE", "INVOICE_KEYS", "MAX_OPTIONS", "PAGE_MAX", "Cost", "cost_of", "gid",
@@ -94,9 +94,18 @@ def is_throttled(answer: Any) -> bool:
         isinstance(e, Mapping) and (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors)
 
 
-def read_answer(status: int, content: bytes, operation: str) -> Json:
-    """The ``data`` of an answer, or the typed error Shopify's answer means."""
+def read_answer(status: int, content: bytes, operation: str, *, write: bool = False) -> Json:
+    """The ``data`` of an answer, or the typed error Shopify's answer means.
+
+    A 2xx whose body is not a JSON object (cut short, a proxy's page) is no
+    answer: the call may pass if made again, and a ``write`` may have been applied.
+    """
     answer = parse(content)
+    if 200 <= status < 300 and not isinstance(answer, Mapping):
+        what = f"Shopify answered {operation} with HTTP {status} and a body that is not a JSON object"
+        if write:
+            raise tramo.OutcomeUnknownError(f"{what}; it may have been applied", status=status)
+        raise tramo.TransientError(what)
     errors = answer.get("errors") if isinstance(answer, Mapping) else None
     if status in (401, 403):
         raise tramo.AuthenticationError(
@@ -245,13 +254,35 @@ def _lines(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return list(lines or ())
 
 
+def _quantity(value: Any, field: str) -> int:
+    """A line's quantity: a whole number, zero or more (zero: the line was removed).
+
+    A negative or fractional one is refused, not read as "removed" or cut down,
+    so an order is never imported with a line quietly missing.
+    """
+    number = decimal(value, field) or Decimal(0)
+    if number < 0 or number != number.to_integral_value():
+        raise tramo.ValidationError(field, value, "is not a whole number of units, zero or more")
+    return int(number)
+
+
 def order_from_wire(node: Mapping[str, Any], zone: Any, document_key: str = "cpf_cnpj",
                     lines: Sequence[Mapping[str, Any]] | None = None) -> tramo.Order:
     """A GraphQL Order node (with its lines) as a tramo Order; ValidationError names the field.
 
     Items are the order as it stands now (``currentQuantity``; removed lines
-    left out); an edited order lists what changed in ``edits``.
+    left out); an edited order lists what changed in ``edits``. A node of
+    another shape than the schema's (an object where text belongs, a number
+    where a list does) is a ValidationError too, so the order is held.
     """
+    if not isinstance(node, Mapping):
+        raise tramo.ValidationError("Order", type(node).__name__, "Shopify's answer is not an object")
+    with reading(f"Order[{text(node.get('id'))}]", "Shopify", prefix=False):
+        return _order_from_wire(node, zone, document_key, lines)
+
+
+def _order_from_wire(node: Mapping[str, Any], zone: Any, document_key: str,
+                     lines: Sequence[Mapping[str, Any]] | None) -> tramo.Order:
     ident = text(node.get("id"))
     lines = list(lines) if lines is not None else _lines(node)
     items = []
@@ -259,8 +290,9 @@ def order_from_wire(node: Mapping[str, Any], zone: Any, document_key: str = "cpf
     for index, line in enumerate(lines):
         where = f"Order.lineItems[{index}]"
         sku = text(line.get("sku")).strip()
-        current = int(line.get("currentQuantity", line.get("quantity")) or 0)
-        original = int(line.get("quantity") or 0)
+        original = _quantity(line.get("quantity"), f"{where}.quantity")
+        current = (original if line.get("currentQuantity") is None
+                   else _quantity(line.get("currentQuantity"), f"{where}.currentQuantity"))
         if current != original and sku:
             changes.append(tramo.ItemChange(sku=sku, previous_quantity=original, quantity=current))
         if current <= 0:

@@ -189,7 +189,7 @@ def _held(problem: wire.Problem, file: str) -> tramo.Held:
         error = tramo.ValidationError(f"Order.{problem.field}", problem.value,
                                       f"{problem.reason} (file {file}, line {problem.line})")
     else:
-        error = wire.FileProblem(problem)
+        error = wire.FileProblem(problem, file)
     return tramo.Held("order", error, remote_id=problem.record,
                       raw={"file": file, "line": problem.line, "problem": str(problem)})
 

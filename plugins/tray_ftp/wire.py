@@ -113,9 +113,10 @@ class Problem:
 class FileProblem(tramo.PlatformError):
     """The file as a whole cannot be read (not XML, a DTD, another kind or version, truncated)."""
 
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(str(problem), code="bad_file")
+    def __init__(self, problem: Problem, file: str | None = None) -> None:
+        super().__init__(f"file {file}: {problem}" if file else str(problem), code="bad_file")
         self.problem = problem
+        self.file = file
 
 
 @attrs.frozen

@@ -114,7 +114,8 @@ class Tray:
         def fetch(number: int) -> Page[Any]:
             answer = self.get(where, {**params, "page": number, "limit": self.per_page})
             last = number >= wire.page_count(answer, self.per_page)
-            return Page(wire.records(answer, plural, singular), None if last else number + 1)
+            return Page(wire.page_records(answer, number, plural, singular),
+                        None if last else number + 1)
 
         yield from page_numbers(fetch)
 
@@ -199,12 +200,12 @@ class AsyncTray:
         """Every record of a list: the first page says how many; the rest come concurrently."""
         first = await self.get(where, {**params, "page": 1, "limit": self.per_page})
         count = wire.page_count(first, self.per_page)
-        for record in wire.records(first, plural, singular):
+        for record in wire.page_records(first, 1, plural, singular):
             yield record
 
         async def fetch(number: int) -> list[Any]:
             answer = await self.get(where, {**params, "page": number, "limit": self.per_page})
-            return wire.records(answer, plural, singular)
+            return wire.page_records(answer, number, plural, singular)
 
         if count > 1:
             async for record in gather_pages(fetch, count - 1, first=2,

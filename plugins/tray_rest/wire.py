@@ -20,7 +20,8 @@ from urllib.parse import parse_qsl
 
 import tramo
 from tramo.errors import OutcomeUnknownError, TransientError
-from tramo.scalars import day, decimal, measure, moment, money, positive, stamp, text
+from tramo.paging import PagingError
+from tramo.scalars import day, decimal, measure, moment, money, positive, reading, text
 from tramo.tokens import Token
 
 __all__ = [
@@ -141,6 +142,19 @@ def records(answer: Mapping[str, Any], plural: str, singular: str) -> list[Any]:
     if not isinstance(found, list):
         raise TransientError(f"Tray's list has {plural!r} of type {type(found).__name__}")
     return [item.get(singular, item) if isinstance(item, dict) else item for item in found]
+
+
+def page_records(answer: Mapping[str, Any], number: int, plural: str, singular: str) -> list[Any]:
+    """The records of list page ``number``, checking that Tray answered the page asked for.
+
+    Tray echoes the page in ``paging``; an answer for another page is a page served
+    twice, and reading on would repeat some records and silently skip others.
+    """
+    echoed = text((answer.get("paging") or {}).get("page")).strip()
+    if echoed and echoed != str(number):
+        raise PagingError(f"Tray answered page {echoed} when asked for page {number}: a "
+                          f"repeated page, so the read stops here")
+    return records(answer, plural, singular)
 
 
 def page_count(answer: Mapping[str, Any], asked: int) -> int:
@@ -490,13 +504,16 @@ def _item(record: Mapping[str, Any]) -> tramo.OrderItem:
     skus = record.get("Sku") or []
     discounts = [decimal(d.get("value") if isinstance(d, dict) else d, "ProductsSold.Discount")
                  for d in record.get("Discount") or []]
-    quantity = int(decimal(record.get("quantity"), "ProductsSold.quantity") or 0)
+    quantity = decimal(record.get("quantity"), "ProductsSold.quantity") or Decimal(0)
+    if quantity != quantity.to_integral_value():  # never cut down to a whole number quietly
+        raise _refuse("ProductsSold.quantity", record.get("quantity"),
+                      "is not a whole number of units")
     price = decimal(record.get("price"), "ProductsSold.price") or Decimal(0)
     # An item of a product without a reference is known by Tray's variant (or product) id.
     return tramo.OrderItem(
         sku=text(record.get("reference")) or text(record.get("variant_id") or record.get("product_id")),
         name=text(record.get("name")) or text(record.get("original_name")),
-        quantity=quantity, unit_price=price,
+        quantity=int(quantity), unit_price=price,
         discount=sum((d for d in discounts if d is not None), Decimal(0)),
         gtin=text(record.get("ean")) or None,
         attributes=[f"{text(a.get('type'))}: {text(a.get('value'))}" for a in skus
@@ -523,14 +540,18 @@ def _invoices(order_id: str, found: Any, zone: tzinfo) -> list[tramo.Invoice]:
 
 
 def order_from_wire(complete: Mapping[str, Any], zone: tzinfo) -> tramo.Order:
-    """A ``GET /orders/:id/complete`` answer (wrapped or not) as an Order."""
-    order = complete.get("Order", complete)
+    """A ``GET /orders/:id/complete`` answer (wrapped or not) as an Order.
+
+    An answer of another shape than Tray's (an object where text belongs, a
+    number where a list does) is a ValidationError too, so the order is held
+    and the read goes on.
+    """
+    order = complete.get("Order", complete) if isinstance(complete, Mapping) else complete
+    if not isinstance(order, Mapping):
+        raise tramo.ValidationError("Order", type(order).__name__, "Tray's answer is not an object")
     ident = text(order.get("id"))
-    where = f"Order[{ident}]"
-    try:
+    with reading(f"Order[{ident}]", "Tray"):
         return _order(order, ident, zone)
-    except tramo.ValidationError as exc:
-        raise exc.at(where) from None
 
 
 def _order(order: Mapping[str, Any], ident: str, zone: tzinfo) -> tramo.Order:

@@ -17,7 +17,7 @@ import zeep.helpers
 
 import tramo
 from tramo.budget import Window, published_limits
-from tramo.soap import SoapClient, SoapFaultError, soap_client
+from tramo.soap import SoapClient, SoapFaultError, UnsafeXmlError, soap_client
 
 from tramo_tray_soap import wire
 
@@ -116,6 +116,8 @@ class TraySoap:
             order, *rest = await asyncio.gather(
                 self.record("fWSImportaPedidoPorId", id_pedido=ident),
                 *(self.call(p, id_pedido=ident) for p in parts))
+        except UnsafeXmlError as exc:  # one order's refused answer holds it; the others go on
+            return tramo.Held("order", exc, remote_id=ident)
         except tramo.PlatformError as exc:
             if exc.code == "not_found":
                 return None

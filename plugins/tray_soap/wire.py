@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import tramo
-from tramo.scalars import decimal, latin1, measure, moment, money, stamp, text
+from tramo.scalars import decimal, latin1, measure, moment, money, reading, stamp, text
 
 __all__ = [
     "PAGE_MAX", "customer_from_wire", "differs", "fault_error", "invoice_args", "invoice_keys",
@@ -237,11 +237,15 @@ def _attributes(variation: str) -> list[str]:
 def item_from_wire(record: Mapping[str, str]) -> tramo.OrderItem:
     """An ``ItemPedido``; an item without a reference is known by Tray's variant or product id."""
     variant = record.get("id_variacao", "")
+    quantity = decimal(record.get("quantidade"), "ItemPedido.quantidade") or Decimal(0)
+    if quantity != quantity.to_integral_value():  # never cut down to a whole number quietly
+        raise tramo.ValidationError("ItemPedido.quantidade", record.get("quantidade"),
+                                    "is not a whole number of units")
     return tramo.OrderItem(
         sku=record.get("cod_referencia") or (variant if variant not in ("", "0") else
                                              record.get("id_produto", "")),
         name=record.get("nome_produto", ""),
-        quantity=int(decimal(record.get("quantidade"), "ItemPedido.quantidade") or 0),
+        quantity=int(quantity),
         unit_price=decimal(record.get("preco"), "ItemPedido.preco") or Decimal(0),
         gtin=record.get("ean") or None, attributes=_attributes(record.get("variacao", "")),
         remote_id=record.get("id_item") or None)
@@ -255,11 +259,9 @@ def order_from_wire(order: Mapping[str, str], items: Iterable[Mapping[str, str]]
     Without the delivery address operation (``delivery`` None) the order is
     delivered to the customer's address.
     """
-    ident = order.get("id_pedido", "")
-    try:
+    ident = str(order.get("id_pedido", "")) if isinstance(order, Mapping) else ""
+    with reading(f"Order[{ident}]", "the webservice"):
         return _order(order, list(items), customer, delivery, zone)
-    except tramo.ValidationError as exc:
-        raise exc.at(f"Order[{ident}]") from None
 
 
 def _order(order: Mapping[str, str], items: list[Mapping[str, str]], customer: Mapping[str, str],
