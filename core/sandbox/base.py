@@ -381,6 +381,14 @@ class Sandbox(abc.ABC):
                fault: Fault | None) -> None:
         self.calls.append(Call(method, path, query, status, fault, time.monotonic()))
 
+    def is_write(self, call: Call) -> bool:
+        """Whether ``call`` asked the platform to change what it holds (a benchmark counts these).
+
+        By default any method but GET and HEAD; a platform whose reads are not GETs
+        (SOAP, GraphQL, file servers) or whose token exchange is a POST says better.
+        """
+        return call.method not in ("GET", "HEAD")
+
     def calls_to(self, path: str, method: str | None = None) -> list[Call]:
         """The calls that reached ``path`` (and used ``method``), oldest first."""
         return [c for c in list(self.calls)

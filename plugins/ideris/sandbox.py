@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tramo.budget import Window
-from tramo.sandbox import Knobs, Request, Response, json_response, retry_after_header
+from tramo.sandbox import Call, Knobs, Request, Response, json_response, retry_after_header
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
@@ -141,6 +141,11 @@ class IderisSandbox(IderisStore):
         For ``tramo demo`` and benchmarks; ``reset()`` never seeds (tests start empty).
         """
         fill(self, products, orders, seed)
+
+    def is_write(self, call: Call) -> bool:
+        """Any method but GET, except the login (``POST /Login``, any case), which only
+        exchanges the login token for a JWT."""
+        return super().is_write(call) and call.path.lower().rstrip("/") != "/login"
 
     # -- routing: paths ignoring case, business errors as bare strings -----------------------
 

@@ -16,6 +16,7 @@ payloads); where the record is silent the sandbox's contract is the design.
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import tempfile
@@ -28,6 +29,7 @@ from typing import Any
 
 import tramo
 from graphql import (
+    DocumentNode,
     FieldNode,
     GraphQLError,
     OperationType,
@@ -36,7 +38,16 @@ from graphql import (
     validate,
 )
 from graphql.execution.values import get_variable_values
-from tramo.sandbox import HttpSandbox, Knobs, Request, Response, json_response, retry_after_header
+from tramo.sandbox import (
+    Call,
+    Fault,
+    HttpSandbox,
+    Knobs,
+    Request,
+    Response,
+    json_response,
+    retry_after_header,
+)
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
@@ -75,6 +86,8 @@ INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wr
 TOO_MANY = ("Exceeded 2 calls per second for api client. Reduce request rates to resume "
             "uninterrupted service.")
 MISSING_QUERY = {"errors": {"query": "Required parameter missing or invalid"}}
+#: Mutations that change nothing the shop sells: they start a bulk read.
+READING_MUTATIONS = frozenset({"bulkOperationRunQuery"})
 
 
 def _located(error: GraphQLError) -> dict[str, Any]:
@@ -86,6 +99,13 @@ def _located(error: GraphQLError) -> dict[str, Any]:
         body["path"] = list(error.path)
     body["extensions"] = dict(error.extensions or {}) or {"code": error_code(error.message)}
     return body
+
+
+@functools.lru_cache(maxsize=256)
+def _checked(query: str) -> tuple[DocumentNode, tuple[GraphQLError, ...]]:
+    """A query parsed and validated once: clients send the same few texts again and again."""
+    document = parse(query)
+    return document, tuple(validate(SCHEMA, document))
 
 
 class ShopifySandbox(HttpSandbox):
@@ -120,6 +140,7 @@ class ShopifySandbox(HttpSandbox):
         self.mutations: dict[str, Callable[..., Any]] = {
             **MUTATIONS, "bulkOperationRunQuery": bulk_operation_run_query,
             "webhookSubscriptionCreate": _subscription_create}
+        self._asked = threading.local()
         super().__init__(knobs, host=host, port=port)
 
     # -- lifecycle, knobs --------------------------------------------------------------------
@@ -443,6 +464,29 @@ class ShopifySandbox(HttpSandbox):
             self.emit("orders/edited", order)
             self.emit("orders/updated", order)
 
+    # -- which calls were writes: every GraphQL request is a POST to one path -------------------
+
+    def record(self, method: str, path: str, query: str, status: int | None,
+               fault: Fault | None) -> None:
+        """A GraphQL POST's record names its operation in ``query``: ``"mutation productSet"``."""
+        operation = getattr(self._asked, "operation", None)
+        self._asked.operation = None
+        super().record(method, path, operation or query, status, fault)
+
+    def is_write(self, call: Call) -> bool:
+        """A GraphQL mutation, unless it only starts a bulk read (``bulkOperationRunQuery``).
+
+        Queries and bulk files are reads. A POST refused before its document was read (a
+        429, an injected 5xx, a dropped connection) counts as a write: nobody read which it
+        was, and a count of writes must not miss one.
+        """
+        if call.method != "POST":
+            return False
+        kind, _, fields = call.query.partition(" ")
+        if kind == "query":
+            return False
+        return kind != "mutation" or not set(fields.split(",")) <= READING_MUTATIONS
+
     # -- HTTP: Shopify's answers ----------------------------------------------------------------
 
     def rate_limited(self, request: Request, retry_after: float) -> Response:
@@ -498,10 +542,9 @@ class ShopifySandbox(HttpSandbox):
             return json_response(MISSING_QUERY, 400)
         variables, name = body.get("variables") or {}, body.get("operationName")
         try:
-            document = parse(body["query"])
+            document, invalid = _checked(body["query"])
         except GraphQLError as error:
             return self._refuse([_located(error)])
-        invalid = validate(SCHEMA, document)
         if invalid:
             return self._refuse([_located(e) for e in invalid])
         operation = get_operation_ast(document, name)
@@ -510,6 +553,7 @@ class ShopifySandbox(HttpSandbox):
                                   "operations" if name is None else
                                   f"Unknown operation named '{name}'.",
                                   "extensions": {"code": "invalidQuery"}}])
+        self._asked.operation = _operation_text(operation)
         coerced = get_variable_values(SCHEMA, operation.variable_definitions or (), variables)
         if isinstance(coerced, list):
             return self._refuse([{**_located(e), "extensions": {"code": "INVALID_VARIABLE"}}
@@ -568,6 +612,12 @@ class ShopifySandbox(HttpSandbox):
                     return {"message": "The @idempotent directive is required for this mutation.",
                             "extensions": {"code": "BAD_REQUEST"}}
         return None
+
+
+def _operation_text(operation: Any) -> str:
+    """``"mutation productSet"``: the operation's kind and its root fields, comma-separated."""
+    fields = [s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)]
+    return f"{operation.operation.value} {','.join(fields)}"
 
 
 def _chunks(path: Path) -> Iterator[bytes]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tramo.sandbox import FtpSandbox, Knobs, Profile, Sandbox, SftpSandbox
+from tramo.sandbox import Call, FtpSandbox, Knobs, Profile, Sandbox, SftpSandbox
 from tramo.testing.spoilers import with_text
 
 from tramo_tray_ftp.sandbox_seed import fill
@@ -41,6 +41,13 @@ MAPPINGS: Mapping[str, Mapping[str, str]] = {
 
 #: Characters XML 1.0 cannot carry (not even as a reference): the layout refuses them.
 BEYOND_XML = "\x01"
+
+#: SFTP operations that change the files (an ``open`` does when its mode is not "r").
+SFTP_WRITES = frozenset({"write", "setstat", "remove", "rename", "posix_rename", "mkdir",
+                         "rmdir"})
+#: FTP commands that change the files (RNTO, not RNFR, is the rename's change).
+FTP_WRITES = frozenset({"STOR", "STOU", "APPE", "DELE", "RNTO", "MKD", "XMKD", "RMD", "XRMD",
+                        "SITE CHMOD", "MFMT"})
 
 
 def profile(mappings: Mapping[str, Any]) -> Profile:
@@ -100,12 +107,20 @@ class TraySftpSandbox(_SeededStore, SftpSandbox):
     def settings(self) -> dict[str, Any]:
         return {**super().settings, "transport": "sftp"}
 
+    def is_write(self, call: Call) -> bool:
+        """Uploads (an ``open`` to write and its writes), renames, removals, folders, modes."""
+        return call.method in SFTP_WRITES or (call.method == "open" and call.query != "r")
+
 
 class TrayFtpServerSandbox(_SeededStore, FtpSandbox):
     """The store behind an FTPS (default) or plain FTP server."""
 
     def __init__(self, mode: str = "ftps", knobs: Knobs | None = None, **server: Any) -> None:
         super().__init__(mode, knobs, **server)
+
+    def is_write(self, call: Call) -> bool:
+        """Uploads, renames, deletions, folders and modes; listings and downloads are reads."""
+        return call.method.upper() in FTP_WRITES
 
 
 def tray_ftp_sandbox(transport: str = "sftp", knobs: Knobs | None = None) -> Sandbox:

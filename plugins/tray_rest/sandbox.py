@@ -23,6 +23,7 @@ from typing import Any
 
 import tramo
 from tramo.model.identifiers import normalize_gtin
+from tramo.sandbox import Call
 
 from tramo_tray_rest.sandbox_catalogue import CatalogueRoutes
 from tramo_tray_rest.sandbox_http import CODE, CONSUMER_KEY, CONSUMER_SECRET, STORE_ID
@@ -120,6 +121,11 @@ class TraySandbox(CatalogueRoutes, SalesRoutes):
         For ``tramo demo`` and benchmarks; ``reset()`` never seeds (tests start empty).
         """
         fill(self, products, orders, seed)
+
+    def is_write(self, call: Call) -> bool:
+        """Any method but GET, except the token exchange (``POST /web_api/auth``), which
+        changes nothing the store holds."""
+        return super().is_write(call) and call.path.rstrip("/") != "/web_api/auth"
 
     # -- the platform's side, in the model's terms (tramo.sandbox.PlatformView) ------------------
 

@@ -22,6 +22,8 @@ from typing import Any
 
 import tramo
 from tramo.model.identifiers import normalize_gtin
+from tramo.sandbox import Call, Fault
+from tramo.sandbox.soap import Params
 from tramo.scalars import moment
 
 from tramo_tray_soap.sandbox_catalogue import IMAGES, MEASURES, CatalogueOperations
@@ -113,6 +115,32 @@ class TraySoapSandbox(CatalogueOperations, OrderOperations):
         For ``tramo demo`` and benchmarks; ``reset()`` never seeds (tests start empty).
         """
         fill(self, products, orders, seed)
+
+    # -- which calls were writes: every operation is a POST to one path ------------------------
+
+    def authorize(self, name: str, params: Params) -> None:
+        """Note the operation for the call's record, then check the credentials it carries."""
+        self._current.operation = name
+        super().authorize(name, params)
+
+    def record(self, method: str, path: str, query: str, status: int | None,
+               fault: Fault | None) -> None:
+        """A POST's record names its operation in ``query`` (the URL has none; the body decides)."""
+        operation = getattr(self._current, "operation", None)
+        self._current.operation = None
+        super().record(method, path, operation or query, status, fault)
+
+    def is_write(self, call: Call) -> bool:
+        """A POST whose operation answers a ``Retorno`` (the store's receipt of a change).
+
+        Reads answer records (``fWSImporta*``, the ``*Disponiveis`` lists). A POST refused
+        before its operation was read (a 429, an injected 5xx, a dropped connection)
+        counts as a write: nobody read which it was, and a count of writes must not miss one.
+        """
+        if call.method != "POST":
+            return False
+        operation = self.service.operation(call.query)
+        return operation is None or operation.returns == "tns:Retorno"
 
     # -- the platform's side, in the model's terms (tramo.sandbox.PlatformView) ----------------
 
