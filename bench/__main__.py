@@ -15,15 +15,20 @@ import sys
 from bench import (
     dispatch,
     ideris,
+    memory,
     shopify,
+    shopify_orders,
     sync_catalogue,
     tray_ftp_orders,
     tray_orders,
     tray_soap_orders,
+    wire_conversion,
 )
 
-BENCHMARKS = (dispatch.run, tray_orders.run, tray_soap_orders.run, tray_ftp_orders.run,
-              ideris.run, shopify.run, sync_catalogue.run)
+BENCHMARKS = (dispatch.run, wire_conversion.run, tray_orders.run, tray_soap_orders.run,
+              tray_ftp_orders.run,
+              ideris.run, shopify_orders.run, shopify.run, sync_catalogue.run,
+              memory.run)
 
 
 def main(argv: list[str] | None = None) -> int:

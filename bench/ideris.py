@@ -1,52 +1,19 @@
 """Ideris: importing N orders in 2 x ceil(N/50) calls, and creating M products in one protocol wait.
 
-``ideris.import_orders``. Seed 001 reports 7 s a call and 28 s an imported
-order: integrations that walk each order with four or more sequential calls.
-tramo lists changed orders (``GET /ListaPedido``, 50 a page) and fetches each
-page's orders whole in one ``GET /Pedido?ids=`` call, so N orders cost exactly
-``2 x ceil(N/50)`` calls once logged in (the login is made by ``check()``
-first, outside the timing). The sandbox answers each call after 50 ms and
-admits 1200 calls in any minute (20 a second on average: its own per-minute
-window, scaled); the plugin is given the matching ``requests_per_minute``
-(1200) and keeps its default concurrency (4 requests in flight).
-
-The limit is a minute's and not a second's on purpose: ``requests_per_minute``
-is the only limit the plugin can be told, and its budget lets a minute's
-bucket burst three seconds' worth (60 calls). Against a sandbox that also
-admitted only 20 calls in any one second, the 40 calls of 1000 orders go out
-faster than that and about 20 are refused with 429s (59 to 62 calls instead
-of 40, 2.1 s; in one run of four, a ``RateLimitedError`` after four tries
-ended the import). Ideris publishes no limit, and the sandbox models it as a
-minute's.
-
-The bound is the larger of two figures:
-
-- the rate, a strict floor: the k-th call cannot be admitted before
-  ``floor((k-1)/1200)`` minutes after the first, which itself waits the
-  latency (with Ideris' 50 orders a call this is just the latency up to
-  30,000 orders: the rate never decides, unlike Tray's one call an order);
-- the chain at 4 in flight plus the work, a model of the best case: the
-  first list page must come back (it tells the total) before anything else
-  is asked, the other ``calls - 1`` go at most 4 at a time, and a page's
-  orders are asked after that page, so at least
-  ``L x (1 + max(ceil((calls-1)/4), 2))`` with more than one page (``2 x L``
-  with one); to which is added the work, measured as the same import on the
-  same connection of the same orders run again with no latency and no limit
-  (the sandbox serialising and the plugin parsing and converting N orders,
-  both in this one interpreter). It runs after the timed import, warm, so it
-  is the smaller of the two it could be.
-
-Adding the work to the chain models the best case rather than a strict floor:
-the latency is a sleep in the sandbox's thread, which the work could partly
-overlap (the plugin converts a page only once its answer is in, so the last
-page's conversion always trails the last answer). A ratio below 1 means the
-overlap beat the model, not that a floor was broken (at 1000 orders it does,
-about 0.7: the conversions of early pages hide under later pages' waits).
-Target: within 1.3 of the bound, and exactly ``2 x ceil(N/50)`` calls (a 429
-counts as a call). Against seed 001's 28 s an order: the 300 orders of the
-quick run take about 1.2 ms an order here; at seed 001's 7 s a call, the same
-12 calls in four rounds of at most 4 would take about 28 s for all 300 orders,
-0.09 s an order.
+``ideris.import_orders`` and ``ideris.import_orders.speedup`` (the issue's
+bound and seed 001's speed-up: see :mod:`bench.orders_common`). tramo lists
+changed orders (``GET /ListaPedido``, 50 a page; the first says the total,
+the rest come concurrently) and fetches each page's orders whole in one
+``GET /Pedido?ids=`` call, so N orders cost exactly ``2 x ceil(N/50)``
+calls once logged in (the login is made by a first read of one order,
+outside the timing). The plugin is given the sandbox's limits
+(``requests_per_second`` 20, ``requests_per_minute`` 1200) and the requests
+in flight a host would allow at the latency. With Ideris' 50 orders a call
+the rate never decides at these sizes: the bound is three latencies up to
+150 orders (a list page, then its orders: two calls in a chain, and the
+conversion of the orders), ``calls / 20`` beyond. Seed 001's sequential
+baseline is timed with the plugin's own single read, ``get_orders`` of one
+id (one ``GET /Pedido?ids=``).
 
 ``ideris.send_products``. ``POST /Produto`` answers a ``Protocolo``; Ideris
 creates the product later (here after D = 50 platform seconds, 0.5 s at the
@@ -79,17 +46,13 @@ from decimal import Decimal
 from typing import Any
 
 import tramo
-from tramo.budget import Window
 from tramo.registry import discover
 from tramo.sandbox import Knobs
-
 from tramo_ideris.sandbox import IDERIS_LIMITS, MAPPINGS, IderisSandbox
 
-LATENCY = 0.05
-RATE = 20  # calls a second on average: the sandbox admits RATE x 60 in any minute
-CONCURRENCY = 4  # the plugin's default; not passed, only used for the bound
+from bench import orders_common as oc
+
 PAGE = 50
-IMPORT_TARGET = 1.3
 
 PRODUCT_LATENCY = 0.01
 PROTOCOL_DELAY = 50.0  # platform seconds: 0.5 s at the sandbox's time scale of 100
@@ -98,47 +61,15 @@ CALIBRATION_CALLS = 20
 PRODUCTS_TARGET = 1.5
 
 
-def _quiet(seconds: float, why: str) -> None:
-    return None
+def _fill(store: IderisSandbox, orders: int) -> list[str]:
+    store.seed(products=8, orders=orders)
+    return sorted(str(ident) for ident in store.data["orders"])
 
 
-def import_orders(orders: int) -> dict[str, Any]:
-    knobs = Knobs(latency=LATENCY, time_scale=1.0,
-                  rate_limits=(Window(RATE * 60, 60),))
-    with IderisSandbox(knobs) as store:
-        store.seed(products=8, orders=orders)
-        registry = discover(allow=["ideris"])
-        settings = {**store.settings, "requests_per_minute": RATE * 60}
-        with registry.connect("ideris", settings, mappings=MAPPINGS,
-                              on_wait=_quiet) as connection:
-            connection.check()  # logs in: not part of the import
-            before = len(store.calls)
-            start = time.perf_counter()
-            imported = list(connection.call("receive_orders", since=None))
-            elapsed = time.perf_counter() - start
-            made = list(store.calls)[before:]
-            store.configure(latency=0.0, rate_limits=())
-            start = time.perf_counter()
-            again = list(connection.call("receive_orders", since=None))
-            work = time.perf_counter() - start
-    pages = math.ceil(orders / PAGE)
-    expected = 2 * pages
-    rate_floor = LATENCY + 60 * ((expected - 1) // (RATE * 60))
-    rounds = max(math.ceil((expected - 1) / CONCURRENCY), 2 if pages > 1 else 1)
-    chain = LATENCY * (1 + rounds)
-    bound = max(rate_floor, chain + work)
-    ratio = elapsed / bound
-    good = sum(isinstance(o, tramo.Order) for o in imported)
-    refused = sum(c.status == 429 for c in made)
-    return {
-        "name": "ideris.import_orders", "value": round(elapsed, 3), "unit": "s",
-        "bound": round(bound, 3), "ratio": round(ratio, 3), "target": IMPORT_TARGET,
-        "orders": good, "calls": len(made), "expected_calls": expected, "refused_429": refused,
-        "rate_floor_s": round(rate_floor, 3), "chain_s": round(chain, 3), "work_s": round(work, 3),
-        "seconds_per_order": round(elapsed / max(1, good), 5),
-        "ok": (ratio <= IMPORT_TARGET and len(made) == expected and good == orders
-               and len(again) == orders),
-    }
+IDERIS = oc.Plugin(
+    name="ideris", sandbox=lambda: IderisSandbox(oc.knobs()), fill=_fill,
+    settings=lambda store, in_flight: {**store.settings, **oc.paced(in_flight)},
+    mappings=MAPPINGS, repeats=3)
 
 
 def _product(index: int) -> tramo.Product:
@@ -152,7 +83,7 @@ def send_products(count: int) -> dict[str, Any]:
         store.configure_protocols(delay=PROTOCOL_DELAY)
         registry = discover(allow=["ideris"])
         with registry.connect("ideris", store.settings, mappings=MAPPINGS,
-                              on_wait=_quiet) as connection:
+                              on_wait=oc.quiet) as connection:
             connection.check()  # logs in: not part of the send
             start = time.perf_counter()
             for _ in range(CALIBRATION_CALLS):
@@ -186,5 +117,5 @@ def send_products(count: int) -> dict[str, Any]:
 
 
 def run(mode: str) -> Iterator[dict[str, Any]]:
-    yield import_orders({"smoke": 12, "quick": 300, "full": 1000}[mode])
+    yield from oc.lines(IDERIS, mode, expected_calls=2 * math.ceil(oc.SIZES[mode] / PAGE))
     yield send_products({"smoke": 5, "quick": 40, "full": 100}[mode])

@@ -1,64 +1,68 @@
-"""Importing N orders over Tray's SOAP webservice: four calls an order, none waiting for another.
+"""Tray SOAP: importing N orders in 4N + pages calls, an order's four calls at once, orders overlapping.
 
-Seed 001: the webservice takes up to 7 s a call and an order needs four
-(order, items, customer, address): 28 s an order when they go one after
-another, ``4 x N x L`` for N orders at latency L. tramo makes an order's four
-calls at once and overlaps orders (and the ToDo list's pages) within the rate
-budget, so an import should take ``max(4N / rate, 3 x L)``; the ratio to that
-bound is the figure (target: within 1.2), and the speed-up over the
-sequential ``4 x N x L`` is printed with it.
+The webservice has no "complete order" call: an order is four calls
+(``fWSImportaPedidoPorId``, its items, its customer, its delivery address),
+as in seed 001, where each took up to 7 s and waited for the last. tramo
+makes an order's four calls at once and overlaps orders (and the ToDo list's
+pages, 50 ids each; the page after the last full one comes back short)
+within the rate budget, so the import is rate-bound: ``4N / 20`` seconds at
+20 calls a second. The plugin is given the store's limits
+(``requests_per_second`` 20, ``requests_per_minute`` 1200) and the orders in
+flight a host would allow at the latency (``concurrency``, four calls each,
+and the HTTP pool).
 
-Two runs: rate-bound (many orders, the store's limit decides) and
-latency-bound (a few orders, no limit: the list, then every call at once).
+Seed 001's sequential baseline is seed 001's own pattern, replayed with the
+plugin's client: the four operations of an order, each sent when the last
+has answered. See :mod:`bench.orders_common` for the bound, the baseline
+and the two runs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
-import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from tramo.budget import Window
-from tramo.registry import discover
-from tramo.sandbox import Knobs
-
+import tramo
+from tramo.aio import portal
+from tramo_tray_soap.client import api
 from tramo_tray_soap.sandbox import MAPPINGS, TraySoapSandbox
 
-LATENCY = 0.05
-RATE = 100  # calls a second, enforced by the sandbox in every one-second span
-TARGET = 1.2
+from bench import orders_common as oc
+
 PAGE = 50
+#: seed 001's four calls an order, in its order
+SEED_001_OPERATIONS = ("fWSImportaPedidoPorId", "fWSImportaItensPedidoPorId",
+                       "fWSImportaClientePorPedidoAvancado", "fWSImportaEnderecoEntregaPedido")
 
 
-def _import(orders: int, rate: int | None, concurrency: int) -> dict[str, Any]:
-    limits = (Window(rate, 1),) if rate else ()
-    knobs = Knobs(latency=LATENCY, time_scale=1.0, rate_limits=limits)
-    with TraySoapSandbox(knobs) as store:
-        store.seed(products=8, orders=orders)
-        registry = discover(allow=["tray_soap"])
-        settings = {**store.settings, "requests_per_second": rate or 0,
-                    "requests_per_minute": (rate or 1000) * 60, "concurrency": concurrency}
-        with registry.connect("tray_soap", settings, mappings=MAPPINGS,
-                              on_wait=lambda seconds, why: None) as connection:
-            connection.supports("receive_orders")  # reads the WSDL: not part of the import
-            before = len(store.calls)
-            start = time.perf_counter()
-            imported = list(connection.call("receive_orders", since=None))
-            elapsed = time.perf_counter() - start
-            calls = len(store.calls) - before
-    pages = orders // PAGE + 1  # the last page is the short one (maybe empty)
-    expected = 4 * orders + pages
-    bound = max(4 * orders / rate, 3 * LATENCY) if rate else 3 * LATENCY
-    sequential = 4 * orders * LATENCY
-    return {"value": round(elapsed, 3), "unit": "s", "bound": round(bound, 3),
-            "ratio": round(elapsed / bound, 3), "target": TARGET, "orders": len(imported),
-            "calls": calls, "expected_calls": expected,
-            "sequential_s": round(sequential, 3), "speedup": round(sequential / elapsed, 1),
-            "ok": elapsed / bound <= TARGET and calls == expected and len(imported) == orders}
+def expected_calls(orders: int) -> int:
+    """Four an order, and the ToDo pages up to the first short one (maybe empty)."""
+    return 4 * orders + orders // PAGE + 1
+
+
+def _fill(store: TraySoapSandbox, orders: int) -> list[str]:
+    store.seed(products=8, orders=orders)
+    return sorted(store.data["todo"]["pedidos"], key=int)
+
+
+def _settings(store: TraySoapSandbox, in_flight: int) -> dict[str, Any]:
+    # ``concurrency`` counts orders here, four calls each
+    return {**store.settings, **oc.paced(in_flight), "concurrency": math.ceil(in_flight / 4)}
+
+
+def _seed_001_step(connection: tramo.Connection, ids: Sequence[str], index: int) -> object:
+    """The next of an order's four operations, through the plugin's client."""
+    operation = SEED_001_OPERATIONS[index % len(SEED_001_OPERATIONS)]
+    ident = ids[index // len(SEED_001_OPERATIONS) % len(ids)]
+    return asyncio.run_coroutine_threadsafe(
+        api(connection).call(operation, id_pedido=ident), portal()).result()
+
+
+TRAY_SOAP = oc.Plugin(name="tray_soap", sandbox=lambda: TraySoapSandbox(oc.knobs()),
+                      fill=_fill, settings=_settings, mappings=MAPPINGS, step=_seed_001_step)
 
 
 def run(mode: str) -> Iterator[dict[str, Any]]:
-    orders = {"smoke": 12, "quick": 150, "full": 400}[mode]
-    yield {"name": "tray_soap.import_orders.rate_bound", **_import(orders, RATE, concurrency=8)}
-    yield {"name": "tray_soap.import_orders.latency_bound", **_import(4, None, concurrency=8)}
+    yield from oc.lines(TRAY_SOAP, mode, expected_calls=expected_calls(oc.SIZES[mode]))
