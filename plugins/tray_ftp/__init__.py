@@ -16,8 +16,11 @@ report that names line and field.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
+
+import attrs
 
 import tramo
 from tramo.sandbox import Sandbox
@@ -31,6 +34,11 @@ from tramo_tray_ftp.client import api, digest
 from tramo_tray_ftp.sandbox import tray_ftp_sandbox
 
 __version__ = "0.2.0"
+
+#: an order file up to this size is parsed once, its orders kept from the check to be
+#: yielded; a larger one is parsed twice (checked, then read again as it is yielded),
+#: so that what one file holds in memory stays bounded
+KEEP_ORDERS_MAX_BYTES = 4 * 1024 * 1024
 
 _SETTINGS: tuple[tramo.Setting, ...] = (
     tramo.Setting(name="host", description="Address of the store's file server."),
@@ -194,13 +202,31 @@ def _held(problem: wire.Problem, file: str) -> tramo.Held:
                       raw={"file": file, "line": problem.line, "problem": str(problem)})
 
 
-def _check(arrival: Any) -> tuple[list[str], list[wire.Problem]]:
-    """Every order id in the file, and every problem (a file is taken whole or set aside)."""
+@attrs.frozen
+class _Checked:
+    """One order file read whole: its order ids, its problems, and its orders when kept.
+
+    :param orders: the file's orders in file order, or ``None`` when the file was
+        too large to keep them (then they are read again as they are yielded).
+    """
+
+    keys: list[str]
+    problems: list[wire.Problem]
+    orders: list[tramo.Order] | None
+
+
+def _check(path: Path, keep_orders: bool) -> _Checked:
+    """Read the file whole before any of it is trusted (a file is taken whole or set aside).
+
+    :param keep_orders: keep the orders read, so a file is parsed once; without it
+        only the ids are kept and the file must be parsed again to yield them.
+    """
     keys: list[str] = []
     problems: list[wire.Problem] = []
+    orders: list[tramo.Order] = []
     seen: set[str] = set()
     try:
-        for parsed in wire.parse(wire.KINDS["orders"], arrival.path):
+        for parsed in wire.parse(wire.KINDS["orders"], path):
             if parsed.problem is not None:
                 problems.append(parsed.problem)
             elif parsed.key in seen:
@@ -209,11 +235,22 @@ def _check(arrival: Any) -> tuple[list[str], list[wire.Problem]]:
             else:
                 seen.add(parsed.key)
                 keys.append(parsed.key)
+                if keep_orders and not problems:
+                    orders.append(parsed.record)
             if len(problems) >= wire.MAX_PROBLEMS:
                 break
     except wire.FileProblem as exc:
         problems.append(exc.problem)
-    return keys, problems
+    if problems:
+        return _Checked(keys, problems, None)
+    return _Checked(keys, problems, orders if keep_orders else None)
+
+
+def _orders_of(path: Path, checked: _Checked) -> Iterable[tramo.Order]:
+    """A checked file's orders: those kept by the check, or the file read again."""
+    if checked.orders is not None:
+        return checked.orders
+    return (parsed.record for parsed in wire.parse(wire.KINDS["orders"], path))
 
 
 @tramo.hookimpl
@@ -222,15 +259,14 @@ def receive_orders(connection: tramo.Connection, since: Any) -> Iterator[tramo.O
     # so ``since`` has nothing to add.
     files = api(connection)
     for arrival in files.inbox.arrivals():
-        keys, problems = _check(arrival)
-        if problems:
-            files.inbox.set_aside(arrival, [str(p) for p in problems])
-            for problem in problems:
+        checked = _check(arrival.path, keep_orders=arrival.size <= KEEP_ORDERS_MAX_BYTES)
+        if checked.problems:
+            files.inbox.set_aside(arrival, [str(p) for p in checked.problems])
+            for problem in checked.problems:
                 yield _held(problem, arrival.name)
             continue
-        files.inbox.expect(arrival, keys)
-        for parsed in wire.parse(wire.KINDS["orders"], arrival.path):
-            order = parsed.record
+        files.inbox.expect(arrival, checked.keys)
+        for order in _orders_of(arrival.path, checked):
             if order.id in arrival.acknowledged:
                 continue
             # the store's status as it says it, so sync_status sends only a change
