@@ -14,6 +14,8 @@ reads is bundled, so those WSDLs load with external references still refused.
 Operations the caller names idempotent (reads) are retried like a GET; a SOAP
 fault, which arrives as HTTP 500, is the platform's answer and is never retried,
 unless it is a ``Server`` fault (the service's own trouble, SOAP 1.1 s4.4.1).
+Answers of rpc operations made of text, structs and arrays (NuSOAP's) are read
+by :mod:`tramo.soap_replies`, several times faster than zeep's typed reading.
 """
 
 from __future__ import annotations
@@ -37,10 +39,12 @@ from zeep.exceptions import (DTDForbidden, EntitiesForbidden, Error, ExternalRef
                              Fault, TransportError, ValidationError, XMLSyntaxError)
 from zeep.proxy import AsyncOperationProxy
 from zeep.transports import AsyncTransport
+from zeep.wsdl.bindings import HttpGetBinding, HttpPostBinding
 
 from tramo.errors import OutcomeUnknownError, PlatformError, TramoError, TransientError, describe
 from tramo.http import ANSWER, IDEMPOTENT
 from tramo.redaction import redact_url
+from tramo.soap_replies import PlainSoap11Binding, PlainSoap12Binding
 
 __all__ = ["WSDL_CACHE", "SoapClient", "SoapFaultError", "UnsafeXmlError", "WsdlCache", "soap_client"]
 
@@ -175,6 +179,9 @@ class _Document(zeep.wsdl.Document):
 
 class _Transport(AsyncTransport):
     """zeep's AsyncTransport over clients it does not own, loading one document."""
+
+    #: zeep's hook for the classes a WSDL's bindings are built as: SOAP's read plain answers
+    binding_classes = (PlainSoap11Binding, PlainSoap12Binding, HttpGetBinding, HttpPostBinding)
 
     def __init__(self, http: httpx.Client, async_http: httpx.AsyncClient, cache: WsdlCache,
                  idempotent: Callable[[str], bool], encoding: str) -> None:

@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import httpx
 import pytest
@@ -16,6 +17,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 from werkzeug.routing import Map, Rule
+from zeep.exceptions import Fault as ZeepFault
+from zeep.helpers import serialize_object
+from zeep.wsdl.bindings import Soap11Binding
 
 from tramo.errors import OutcomeUnknownError, PlatformError, TransientError
 from tramo.http import HttpOptions, RetryPolicy, async_http_client, http_client
@@ -430,3 +434,229 @@ def test_an_external_entity_is_refused_and_the_file_never_shows(
     with pytest.raises(UnsafeXmlError, match="a DTD") as caught:
         call(url, "Echo", cache, text="x")
     assert "TOP-SECRET" not in full_text(caught.value)
+
+
+# -- rpc answers read by the WSDL's shapes, as zeep reads them ---------------------------------
+
+RPC_NS = "urn:tramo:rpc"
+SOAP_ENC = "http://schemas.xmlsoap.org/soap/encoding/"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+RPC_TYPES = """
+<xsd:complexType name="Rec"><xsd:all><xsd:element name="id" type="xsd:string"/>
+  <xsd:element name="name" type="xsd:string"/><xsd:element name="note" type="xsd:string"/>
+</xsd:all></xsd:complexType>
+<xsd:complexType name="Pair"><xsd:all><xsd:element name="a" type="xsd:string"/>
+  <xsd:element name="b" type="xsd:string"/></xsd:all></xsd:complexType>
+<xsd:complexType name="One"><xsd:all><xsd:element name="only" type="xsd:string"/>
+</xsd:all></xsd:complexType>
+<xsd:complexType name="Box"><xsd:sequence><xsd:element name="label" type="xsd:string"/>
+  <xsd:element name="tag" type="xsd:string" minOccurs="0" maxOccurs="unbounded"/>
+  <xsd:element name="pair" type="tns:Pair"/></xsd:sequence></xsd:complexType>
+<xsd:complexType name="Typed"><xsd:all><xsd:element name="count" type="xsd:int"/>
+  <xsd:element name="name" type="xsd:string"/></xsd:all></xsd:complexType>
+<xsd:complexType name="ArrayOfRec"><xsd:complexContent><xsd:restriction base="SOAP-ENC:Array">
+  <xsd:attribute ref="SOAP-ENC:arrayType" wsdl:arrayType="tns:Rec[]"/>
+</xsd:restriction></xsd:complexContent></xsd:complexType>
+<xsd:complexType name="ArrayOfString"><xsd:complexContent><xsd:restriction base="SOAP-ENC:Array">
+  <xsd:attribute ref="SOAP-ENC:arrayType" wsdl:arrayType="xsd:string[]"/>
+</xsd:restriction></xsd:complexContent></xsd:complexType>"""
+#: operation: its answer's parts (name, type)
+RPC_OPERATIONS = {
+    "GetRec": [("return", "tns:Rec")], "ListRec": [("return", "tns:ArrayOfRec")],
+    "ListText": [("return", "tns:ArrayOfString")], "GetOne": [("return", "tns:One")],
+    "GetBox": [("return", "tns:Box")], "GetTyped": [("return", "tns:Typed")],
+    "GetTwo": [("pair", "tns:Pair"), ("code", "xsd:string")],
+}
+
+
+def rpc_wsdl(address: str) -> str:
+    """A NuSOAP-like rpc/encoded WSDL: every operation takes ``id`` and answers its parts."""
+    body = f'<soap:body use="encoded" namespace="{RPC_NS}" encodingStyle="{SOAP_ENC}"/>'
+    messages, ports, bindings = [], [], []
+    for name, parts in RPC_OPERATIONS.items():
+        answer = "".join(f'<wsdl:part name="{part}" type="{kind}"/>' for part, kind in parts)
+        messages.append(f'<wsdl:message name="{name}In"><wsdl:part name="id" type="xsd:string"/>'
+                        f'</wsdl:message><wsdl:message name="{name}Out">{answer}</wsdl:message>')
+        ports.append(f'<wsdl:operation name="{name}"><wsdl:input message="tns:{name}In"/>'
+                     f'<wsdl:output message="tns:{name}Out"/></wsdl:operation>')
+        bindings.append(f'<wsdl:operation name="{name}"><soap:operation soapAction="{name}" '
+                        f'style="rpc"/><wsdl:input>{body}</wsdl:input>'
+                        f'<wsdl:output>{body}</wsdl:output></wsdl:operation>')
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"
+    xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:xsd="http://www.w3.org/2001/XMLSchema"
+    xmlns:SOAP-ENC="{SOAP_ENC}" xmlns:tns="{RPC_NS}" targetNamespace="{RPC_NS}">
+  <wsdl:types><xsd:schema targetNamespace="{RPC_NS}">
+    <xsd:import namespace="{SOAP_ENC}"/><xsd:import namespace="http://schemas.xmlsoap.org/wsdl/"/>
+    {RPC_TYPES}</xsd:schema></wsdl:types>
+  {"".join(messages)}
+  <wsdl:portType name="RpcPort">{"".join(ports)}</wsdl:portType>
+  <wsdl:binding name="RpcBinding" type="tns:RpcPort">
+    <soap:binding style="rpc" transport="http://schemas.xmlsoap.org/soap/http"/>
+    {"".join(bindings)}</wsdl:binding>
+  <wsdl:service name="RpcService"><wsdl:port name="RpcPort" binding="tns:RpcBinding">
+    <soap:address location="{address}"/></wsdl:port></wsdl:service>
+</wsdl:definitions>
+"""
+
+
+def rpc_envelope(operation: str, parts: str) -> bytes:
+    """An answer as NuSOAP writes one: every namespace NuSOAP declares, the parts unqualified."""
+    return (f'<?xml version="1.0" encoding="UTF-8"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="{SOAP_ENV}" '
+            f'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="{XSI}" '
+            f'xmlns:SOAP-ENC="{SOAP_ENC}" xmlns:tns="{RPC_NS}"><SOAP-ENV:Body>'
+            f'<ns1:{operation}Response xmlns:ns1="{RPC_NS}">{parts}</ns1:{operation}Response>'
+            "</SOAP-ENV:Body></SOAP-ENV:Envelope>").encode()
+
+
+@pytest.fixture(scope="module")
+def rpc_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A client for the rpc WSDL, read from disk; its answers are handed to its binding directly."""
+    path = tmp_path_factory.mktemp("rpc") / "rpc.wsdl"
+    path.write_text(rpc_wsdl("http://127.0.0.1:9/rpc"), encoding="utf-8")
+    with httpx.Client() as http:
+        yield soap_client(str(path), http=http, async_http=httpx.AsyncClient(), cache=WsdlCache(),
+                          address="http://127.0.0.1:9/rpc")
+
+
+def read_both(client: Any, operation: str, content: bytes, status: int = 200) -> tuple[Any, Any]:
+    """The answer read by the client's binding, and by zeep's own reading: plain, or the error
+    (a fault with its code and text; other errors by their type, worded a little differently)."""
+    binding = client.service._binding
+    found = binding.get(operation)
+
+    def read(process_reply: Any) -> Any:
+        answer = httpx.Response(status, content=content, headers={"Content-Type": XML})
+        try:
+            return serialize_object(process_reply(binding, client, found, answer), dict)
+        except Exception as exc:  # noqa: BLE001 - compared
+            return (ZeepFault, exc.code, exc.message) if isinstance(exc, ZeepFault) else type(exc)
+
+    return read(type(binding).process_reply), read(Soap11Binding.process_reply)
+
+
+def leaf(name: str, value: str | None, typed: bool) -> str:
+    """A string field: None is xsi:nil, else its text (escaped), typed as NuSOAP types it or not."""
+    kind = ' xsi:type="xsd:string"' if typed else ""
+    if value is None:
+        return f'<{name}{kind} xsi:nil="true"/>'
+    return f"<{name}{kind}>{escape(value)}</{name}>"
+
+
+# A field sent with a text, as nil, or not at all; NuSOAP's xsi:type or none.
+FIELD = st.one_of(st.none(), st.just(""), XML_TEXT, st.just(" padded "))
+RECORD = st.lists(st.tuples(st.sampled_from(["id", "name", "note"]), FIELD, st.booleans()),
+                  max_size=4)
+
+
+def record_xml(tag: str, fields: list[tuple[str, str | None, bool]], typed: bool) -> str:
+    kind = ' xsi:type="tns:Rec"' if typed else ""
+    return f"<{tag}{kind}>{''.join(leaf(*field) for field in fields)}</{tag}>"
+
+
+def test_plain_rpc_answers_are_read_without_zeep_and_the_rest_by_zeep(rpc_client: Any) -> None:
+    binding = rpc_client.service._binding
+    plain = {name for name in RPC_OPERATIONS if binding._reader(binding.get(name)) is not None}
+    assert plain == set(RPC_OPERATIONS) - {"GetTyped"}  # an xsd:int is zeep's to convert
+    answer = rpc_envelope("GetTyped", "<return><count>7</count><name>x</name></return>")
+    assert read_both(rpc_client, "GetTyped", answer) == ({"count": 7, "name": "x"},) * 2
+
+
+@given(fields=RECORD, typed=st.booleans())
+def test_a_struct_of_text_reads_as_zeep_reads_it(
+        rpc_client: Any, fields: list[tuple[str, str | None, bool]], typed: bool) -> None:
+    # any order, fields missing, nil (not consulted), empty, sent twice (the first counts),
+    # typed or not; with neither fields nor attributes it is None
+    answer = rpc_envelope("GetRec", record_xml("return", fields, typed))
+    ours, zeeps = read_both(rpc_client, "GetRec", answer)
+    assert ours == zeeps
+    assert set(ours) == {"id", "name", "note"} if fields or typed else ours is None
+
+
+@given(records=st.lists(RECORD, max_size=4), nil=st.booleans())
+def test_an_array_of_structs_reads_as_zeep_reads_it(
+        rpc_client: Any, records: list[list[tuple[str, str | None, bool]]], nil: bool) -> None:
+    items = "".join(record_xml("item", fields, typed=True) for fields in records)
+    shape = f'SOAP-ENC:arrayType="tns:Rec[{len(records)}]" xsi:type="tns:ArrayOfRec"'
+    part = f'<return {shape} xsi:nil="true"/>' if nil and not records else \
+        f"<return {shape}>{items}</return>"
+    ours, zeeps = read_both(rpc_client, "ListRec", rpc_envelope("ListRec", part))
+    assert ours == zeeps and len(ours) == len(records)
+
+
+@pytest.mark.parametrize(("operation", "parts"), [
+    ("ListText", ('<return SOAP-ENC:arrayType="xsd:string[3]">'
+                  '<item xsi:type="xsd:string">a</item><item xsi:type="xsd:string"></item>'
+                  '<item xsi:type="xsd:string">c</item></return>')),  # the empty one left out
+    ("GetOne", "<return><only>just this</only></return>"),  # a one-field struct is its field
+    ("GetOne", '<return xsi:nil="true"/>'),
+    ("GetOne", ""),
+    ("GetTwo", "<pair><b>2</b><a>1</a></pair><code>42</code>"),  # two parts: a struct of them
+    ("GetTwo", "<code>42</code><pair><b>2</b><a>1</a></pair>"),  # refused: parts in order
+    ("GetBox", "<return><tag>t</tag><label>L</label></return>"),  # a sequence, in order
+    ("GetBox", "<return><label>L</label><label>M</label></return>"),
+    ("GetTwo", "<pair><a>1</a></pair>"),
+    ("GetBox", ("<return><label>L</label><tag>t1</tag><tag>t2</tag>"
+                "<pair><a>x</a><b>y</b></pair></return>")),
+    ("GetBox", "<return><label>L</label><pair/></return>"),
+    ("GetRec", "<return><id>1</id><name><b>bold</b> tail</name></return>"),  # mixed content
+    ("GetRec", "<return><id>1</id><bogus>x</bogus></return>"),  # refused, as zeep refuses
+    ("GetRec", "<return/><extra/>"),
+    ("GetRec", "<!-- a comment --><return><id>1<!-- inside --></id></return>"),
+])
+def test_other_answers_read_as_zeep_reads_them(rpc_client: Any, operation: str, parts: str) -> None:
+    ours, zeeps = read_both(rpc_client, operation, rpc_envelope(operation, parts))
+    assert ours == zeeps
+
+
+def test_array_items_without_xsi_type_are_read_as_the_declared_item(rpc_client: Any) -> None:
+    # zeep leaves such items as raw lxml elements; the WSDL says what they are
+    answer = rpc_envelope("ListRec", "<return><item><id>1</id></item>"
+                                     "<rec><note>n</note></rec></return>")
+    ours, zeeps = read_both(rpc_client, "ListRec", answer)
+    assert ours == [{"id": "1", "name": None, "note": None},
+                    {"id": None, "name": None, "note": "n"}]
+    assert all(isinstance(item, etree._Element) for item in zeeps)
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_a_fault_in_a_plain_answer_is_zeeps_fault(rpc_client: Any, status: int) -> None:
+    fault = envelope("<soap:Fault><faultcode>soap:Client.Dados</faultcode>"
+                     "<faultstring>id inválido</faultstring></soap:Fault>")
+    ours, zeeps = read_both(rpc_client, "GetRec", fault, status)
+    assert ours == zeeps == (ZeepFault, "soap:Client.Dados", "id inválido")
+
+
+@pytest.mark.parametrize("answer", [
+    rpc_envelope("GetRec", "<return><id>&lol9;</id></return>").replace(
+        b"?>", b"?>" + billion_laughs("SOAP-ENV:Envelope").encode(), 1),
+    rpc_envelope("GetRec", "<return><id>" + "<x>" * 300 + "</x>" * 300 + "</id></return>"),
+    rpc_envelope("GetRec", "<return><id>1</id>"),  # cut short
+    b"<html>Bad gateway</html>",
+])
+def test_unsafe_or_broken_plain_answers_fail_as_zeep_fails(rpc_client: Any, answer: bytes) -> None:
+    # the transport refuses a DTD before any reading; the binding itself still parses as zeep
+    ours, zeeps = read_both(rpc_client, "GetRec", answer)
+    assert ours == zeeps and isinstance(ours, type) and issubclass(ours, Exception)
+
+
+def test_over_the_wire_a_plain_answer_a_fault_and_a_bomb_end_as_before(
+        sandbox: SoapSandbox, cache: WsdlCache) -> None:
+    sandbox.data["documents"]["rpc.wsdl"] = rpc_wsdl(f"{sandbox.url}/service")
+    url = f"{sandbox.url}/doc/rpc.wsdl"
+    sandbox.data["reply"] = (200, rpc_envelope("GetRec", '<return xsi:type="tns:Rec">'
+                                               "<name>Pão</name><id>7</id></return>"))
+    assert call(url, "GetRec", cache, id="7") == {"id": "7", "name": "Pão", "note": None}
+    sandbox.data["reply"] = (200, envelope("<soap:Fault><faultcode>soap:Client</faultcode>"
+                                           "<faultstring>no</faultstring></soap:Fault>"))
+    with pytest.raises(SoapFaultError) as caught:
+        call(url, "GetRec", cache, id="7")
+    fault = caught.value
+    assert (fault.code, fault.fault, fault.operation) == ("soap:Client", "no", "GetRec")
+    sandbox.data["reply"] = (200, rpc_envelope("GetRec", "<return><id>" + "<x>" * 300 + "</x>" * 300
+                                               + "</id></return>"))
+    with pytest.raises(UnsafeXmlError, match="beyond the parser's limits"):
+        call(url, "GetRec", cache, id="7")
+    sandbox.data["reply"] = (200, rpc_envelope("GetRec", "<return><bogus/></return>"))
+    with pytest.raises(PlatformError, match="unusable"):
+        call(url, "GetRec", cache, id="7")
