@@ -10,6 +10,8 @@ the details of each listed record while the listing goes on.
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections import deque
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
@@ -32,6 +34,8 @@ __all__ = ["Page", "PagingError", "SeenRecords", "cursor_pages", "fetch_each", "
 T = TypeVar("T")
 R = TypeVar("R")
 DEFAULT_MAX_PAGES = 10_000
+#: pages (or fetches) scheduled ahead of the reader, in multiples of the concurrency
+AHEAD = 2
 
 
 class PagingError(TransientError):
@@ -137,24 +141,35 @@ async def gather_pages(fetch: Callable[[int], Awaitable[Sequence[T]]], pages: in
 
     For page-number APIs that say how many pages there are: after the first
     page, the rest need not wait for each other. Items come out in page order.
+    Only a window of ``AHEAD * concurrency`` pages is scheduled ahead of the
+    one being read, and a page is let go once yielded, so a read of any length
+    holds a bounded number of pages (a slow page still lets the next ones run).
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     limit = asyncio.Semaphore(concurrency)
+    numbers = iter(range(first, first + pages))
+    window: deque[asyncio.Future[Sequence[T]]] = deque()
 
     async def one(number: int) -> Sequence[T]:
         async with limit:
             return await fetch(number)
 
-    tasks = [asyncio.ensure_future(one(n)) for n in range(first, first + pages)]
+    def top_up() -> None:
+        for number in itertools.islice(numbers, AHEAD * concurrency - len(window)):
+            window.append(asyncio.ensure_future(one(number)))
+
     try:
-        for task in tasks:
-            for item in await task:
+        top_up()
+        while window:
+            items = await window[0]
+            window.popleft()
+            top_up()
+            for item in items:
                 yield item
+            del items  # not held while the next page is awaited
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await _cancel(window)
 
 
 async def fetch_each(items: AsyncIterable[T], fetch: Callable[[T], Awaitable[R]], *,
@@ -163,8 +178,11 @@ async def fetch_each(items: AsyncIterable[T], fetch: Callable[[T], Awaitable[R]]
 
     For list-then-detail APIs (a page of order ids, then one call per order):
     the fetches start while the listing is still paging, so the two overlap
-    instead of queueing behind each other. A fetch's error ends the read;
-    the fetches still running are cancelled.
+    instead of queueing behind each other. At most ``AHEAD * concurrency``
+    fetches are pending (running, queued or answered but not yet yielded): past
+    that the listing waits for the oldest, so a long listing never piles up
+    answers. A fetch's error ends the read; the fetches still running are
+    cancelled, and so is the listing.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -174,15 +192,27 @@ async def fetch_each(items: AsyncIterable[T], fetch: Callable[[T], Awaitable[R]]
         async with limit:
             return await fetch(item)
 
-    pending: list[asyncio.Future[R]] = []
+    listing = aiter(items)
+    pending: deque[asyncio.Future[R]] = deque()
     try:
-        async for item in items:
+        async for item in listing:
             pending.append(asyncio.ensure_future(one(item)))
             while pending and pending[0].done():
-                yield pending.pop(0).result()
+                yield pending.popleft().result()
+            while len(pending) >= AHEAD * concurrency:
+                yield await pending.popleft()
         while pending:
-            yield await pending.pop(0)
+            yield await pending.popleft()
     finally:
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await _cancel(pending)
+        close = getattr(listing, "aclose", None)
+        if close is not None:
+            await close()
+
+
+async def _cancel(tasks: Iterable[asyncio.Future[object]]) -> None:
+    """Cancel ``tasks`` and wait until they have stopped (their errors are not raised again)."""
+    waiting = list(tasks)
+    for task in waiting:
+        task.cancel()
+    await asyncio.gather(*waiting, return_exceptions=True)

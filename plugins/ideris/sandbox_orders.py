@@ -29,7 +29,7 @@ from tramo_ideris.sandbox_records import (
     as_id,
     envelope,
     next_id,
-    page,
+    page_params,
     parse_query_moment,
     pick,
     query,
@@ -305,7 +305,11 @@ class OrderRoutes(HttpSandbox):
                       and (last is None or r["_alterado"] <= last)
                       and (not status or r["status"] == status)
                       and (not marketplace or r["marketplace"] == marketplace)]
-            return page(request, [list_item(r) for r in chosen])
+            # only the page's orders are rendered: rendering all of them for every page
+            # made a read of N orders cost O(N^2)
+            offset, limit = page_params(request)
+            return envelope([list_item(r) for r in chosen[offset:offset + limit]],
+                            offset, limit, len(chosen))
 
     def on_orders(self, request: Request) -> Response:
         ids, code = query(request, "ids"), query(request, "codigo")

@@ -11,6 +11,7 @@ order_invoices_by_order, customer_get, ...), all values as text.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -65,6 +66,7 @@ SHIPPING_METHODS: tuple[tuple[str, str, str], ...] = (
 SHIPPING_NAMES = tuple(name for _, name, _ in SHIPPING_METHODS)
 PAYMENT_IDS = {ident: (name, kind) for ident, name, kind in PAYMENT_OPTIONS}
 STORE_CHANNEL = "LOJA VIRTUAL"
+CUSTOMER_INDEX = "customers_by_identity"  # the store's key for _customers_by_identity
 MARKETPLACES = ("Mercado Livre", "Dafiti", "Amazon")
 
 
@@ -284,15 +286,35 @@ def draft_from_body(data: Mapping[str, Any], body: Mapping[str, Any],
 # -- filing a draft ------------------------------------------------------------------------
 
 
+def _identity_key(identity: Any) -> str:
+    """A hashable stand-in for a customer's identity (buyer fields and addresses, all text)."""
+    return json.dumps(identity, sort_keys=True, default=str)
+
+
+def _customers_by_identity(data: dict[str, Any]) -> dict[str, str]:
+    """Customer ids by identity key, kept in the store so that filing an order need not scan
+    every customer (seeding N orders was O(N^2)); rebuilt if the customers changed behind it."""
+    index: dict[str, str] = data.setdefault(CUSTOMER_INDEX, {})
+    customers = data["customers"]
+    if len(index) != len(customers):
+        index.clear()
+        for customer in customers.values():
+            index.setdefault(_identity_key(customer["identity"]), customer["id"])
+    return index
+
+
 def _store_customer(data: dict[str, Any], draft: Mapping[str, Any], stamp: str) -> str:
     """A customer record for the order; the very same buyer data reuses the record."""
     fields = draft["customer"]
     addresses = draft["addresses"]
     same = (fields, [{k: v for k, v in a.items()} for a in addresses])
-    for customer in data["customers"].values():
-        if customer["identity"] == same:
-            return customer["id"]
+    index = _customers_by_identity(data)
+    key = _identity_key(same)
+    known = data["customers"].get(index.get(key, ""))
+    if known is not None and known["identity"] == same:
+        return str(known["id"])
     ident = next_id(data, "customer")
+    index[key] = ident
     address_ids = []
     for address in addresses:
         address_id = next_id(data, "address")
