@@ -322,6 +322,11 @@ async def _aread_whole(response: httpx.Response, limit: int, what: str) -> httpx
     return _whole(response, b"".join(chunks))
 
 
+def _to_inspect(decide: _Decider, request: httpx.Request, response: httpx.Response) -> bool:
+    """Whether a streamed answer's body must be read before deciding (others are read already)."""
+    return response.status_code in decide.policy.statuses or REFUSED in request.extensions
+
+
 def _cost(request: httpx.Request) -> float:
     return float(request.extensions.get(COST, 1.0))
 
@@ -358,7 +363,7 @@ class RetryingTransport(httpx.BaseTransport):
             except httpx.TransportError as exc:
                 wait = self.decide.after_error(request, exc, tries)
             else:
-                if response.status_code in self.decide.policy.statuses or REFUSED in request.extensions:
+                if STREAM in request.extensions and _to_inspect(self.decide, request, response):
                     response.read()  # a short error body, or one to inspect; frees the connection
                 response.request = request  # on_response may read what was asked (its extensions)
                 if self.on_response is not None:
@@ -404,7 +409,7 @@ class AsyncRetryingTransport(httpx.AsyncBaseTransport):
             except httpx.TransportError as exc:
                 wait = self.decide.after_error(request, exc, tries)
             else:
-                if response.status_code in self.decide.policy.statuses or REFUSED in request.extensions:
+                if STREAM in request.extensions and _to_inspect(self.decide, request, response):
                     await response.aread()
                 response.request = request
                 if self.on_response is not None:
