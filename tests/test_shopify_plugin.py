@@ -17,9 +17,12 @@ import tramo
 from tramo.model.identifiers import cpf_check_digits, nfe_key_check_digit
 from tramo.registry import Registry, discover
 from tramo.testing.kit import connect_to
+import tramo_shopify.client
+import tramo.sandbox
 from tramo_shopify import operations
 from tramo_shopify.sandbox import WEBHOOK_SECRET, ShopifySandbox
 from tramo_shopify.sandbox_profile import MAPPINGS
+from tramo_shopify.sandbox_records import objects
 
 CPF = "529982247" + cpf_check_digits("529982247")
 WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -250,6 +253,56 @@ def test_receive_products_reads_in_bulk_first_and_incrementally_after(registry: 
         connection.call("send_products", products=[a_product(name="Nova caneca")])
         changed = list(connection.call("receive_products", since=later))
     assert [p.code for p in changed if p.updated_at > later] == ["CANECA"]
+
+
+def at_graphql(method: str, path: str) -> bool:
+    return path.endswith("/graphql.json")
+
+
+@pytest.mark.parametrize("version", ["2025-10", "2026-10"])
+def test_a_bulk_start_whose_answer_is_lost_is_sent_again_and_the_read_completes(
+        registry: Registry, shop: ShopifySandbox, version: str) -> None:
+    placed = [shop.place_order(an_order()) for _ in range(3)]
+    shop.configure(hang=0.7)  # past the kit's read timeout, then the first start goes through
+    shop.inject(tramo.sandbox.Fault.TIMEOUT, where=at_graphql)
+    with connect(registry, shop, api_version=version) as connection:
+        read = [o.id for o in connection.call("receive_orders", since=None)]
+    assert shop.settle(timeout=5)
+    assert sorted(read) == sorted(placed)
+    [lost] = [c for c in shop.calls if c.fault is tramo.sandbox.Fault.TIMEOUT]
+    assert lost.query == "mutation bulkOperationRunQuery"
+
+
+def test_a_bulk_start_refused_while_the_same_read_runs_follows_that_run(
+        registry: Registry, shop: ShopifySandbox) -> None:
+    """Before 2026-01 one bulk query runs at a time: a start that arrived, whose answer was lost,
+    makes the resend's OPERATION_IN_PROGRESS; the running read is the one to follow."""
+    placed = [shop.place_order(an_order()) for _ in range(3)]
+    with connect(registry, shop, api_version="2025-10") as connection:
+        client = tramo_shopify.client.api(connection)
+        shop.configure(time_scale=0.02)  # the earlier start waits a real second before it runs
+        earlier = client.mutate("BULK_RUN", "bulkOperationRunQuery",
+                                {"query": operations.bulk_orders("nfe", "status:open")})
+        shop.configure(time_scale=1.0)
+        read = [o.id for o in connection.call("receive_orders", since=None)]
+    asked = [c.query for c in shop.calls if at_graphql(c.method, c.path)]
+    assert asked.count("mutation bulkOperationRunQuery") == 2
+    assert "query currentBulkOperation" in asked
+    assert sorted(read) == sorted(placed)
+    [only] = objects(shop.data, "BulkOperation")  # the resend started none of its own
+    assert only["id"] == earlier["bulkOperation"]["id"] and only["status"] == "COMPLETED"
+
+
+def test_a_bulk_start_refused_for_another_running_read_is_an_error(registry: Registry,
+                                                                   shop: ShopifySandbox) -> None:
+    shop.place_order(an_order())
+    with connect(registry, shop, api_version="2025-10") as connection:
+        shop.configure(time_scale=0.001)  # jobs wait: the other read stays in progress
+        client = tramo_shopify.client.api(connection)
+        client.mutate("BULK_RUN", "bulkOperationRunQuery", {"query": "{ products { nodes { id } } }"})
+        with pytest.raises(tramo.PlatformError) as refused:
+            list(connection.call("receive_orders", since=None))
+    assert refused.value.code == "OPERATION_IN_PROGRESS"
 
 
 # -- orders ------------------------------------------------------------------------------------

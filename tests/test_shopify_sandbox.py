@@ -338,6 +338,7 @@ def _every_operation(api: Api, shop: ShopifySandbox) -> dict[str, dict[str, Any]
         "COLLECTION_BY_HANDLE": {"handle": "tramo-roupas"},
         "CODE_DEFINITION": {**CODE},
         "JOBS": {"ids": ["gid://shopify/BulkOperation/1"]},
+        "CURRENT_BULK": {},
         "JOB": {"id": "gid://shopify/Job/00000000-0000-0000-0000-000000000000"},
         "PRODUCT_SET": {"input": shirt(title="Camiseta Nova"),
                         "identifier": {"customId": {**CODE, "value": "CAM-1"}}},
@@ -814,6 +815,29 @@ def test_metafields_set_checks_and_holds_invoices(shop: ShopifySandbox, api: Api
 
 
 # -- bulk operations ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locked", [True, False])
+def test_background_work_holds_the_shop_only_when_asked(shop: ShopifySandbox, locked: bool) -> None:
+    """A bulk query's run is work ``locked=False``: the shop's other calls go on meanwhile."""
+    free: list[bool] = []
+    done = threading.Event()
+
+    def probe() -> None:
+        got = shop.lock.acquire(blocking=False)
+        free.append(got)
+        if got:
+            shop.lock.release()
+
+    def work() -> None:
+        other = threading.Thread(target=probe)
+        other.start()
+        other.join()
+        done.set()
+
+    shop.later(0, work, locked=locked)
+    assert done.wait(timeout=10)
+    assert free == [not locked]
 
 
 def test_a_bulk_query_writes_jsonl_parents_before_children(shop: ShopifySandbox,

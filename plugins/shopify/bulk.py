@@ -21,7 +21,7 @@ from tramo.jobs import follow
 
 from tramo_shopify.client import Shopify
 
-__all__ = ["CHILDREN", "assemble", "run"]
+__all__ = ["CHILDREN", "assemble", "run", "start"]
 
 Json = dict[str, Any]
 
@@ -29,6 +29,12 @@ Json = dict[str, Any]
 CHILDREN = {"ProductVariant": "variants", "MediaImage": "media", "Video": "media",
             "ExternalVideo": "media", "Model3d": "media", "LineItem": "lineItems",
             "ShippingLine": "shippingLines"}
+
+
+#: the userError code of a bulk query started while another runs
+IN_PROGRESS = "OPERATION_IN_PROGRESS"
+#: statuses of an operation still under way
+RUNNING = ("CREATED", "RUNNING")
 
 
 def _kind(global_id: str) -> str:
@@ -59,15 +65,12 @@ def assemble(lines: Iterable[Mapping[str, Any]]) -> Iterator[Json]:
 def run(shopify: Shopify, query: str) -> Iterator[Json]:
     """Run ``query`` in bulk and yield its assembled records as the file downloads."""
     settings = shopify.connection.settings
-    payload = shopify.mutate("BULK_RUN", "bulkOperationRunQuery", {"query": query})
-    operation = (payload.get("bulkOperation") or {}).get("id")
-    if not operation:
-        raise tramo.PlatformError("Shopify started no bulk operation")
+    operation = start(shopify, query)
 
     def look(pending: Mapping[str, Any]) -> dict[str, Json]:
         data = shopify.run("JOBS", {"ids": list(pending)})
         return {node["id"]: node for node in data.get("nodes") or ()
-                if node and node.get("status") not in ("CREATED", "RUNNING", "CANCELING")}
+                if node and node.get("status") not in (*RUNNING, "CANCELING")}
 
     finished = follow({operation: None}, look, within=float(settings["job_wait_seconds"]),
                       on_wait=shopify.connection.on_wait, what="bulk operation")
@@ -81,6 +84,30 @@ def run(shopify: Shopify, query: str) -> Iterator[Json]:
     if not outcome.get("url"):
         return
     yield from assemble(_lines(shopify, outcome["url"]))
+
+
+def start(shopify: Shopify, query: str) -> str:
+    """Start ``query`` in bulk; the operation's id.
+
+    Starting a bulk query changes nothing in the shop, so a start whose
+    answer was lost is sent again. Should the first have arrived and the shop
+    allow one bulk query at a time (API versions before 2026-01), Shopify
+    answers OPERATION_IN_PROGRESS: the running operation is followed when it
+    runs this same query, since it is that first start.
+    """
+    try:
+        payload = shopify.mutate("BULK_RUN", "bulkOperationRunQuery", {"query": query}, safe=True)
+    except tramo.PlatformError as refused:
+        if refused.code != IN_PROGRESS:
+            raise
+        current = shopify.run("CURRENT_BULK").get("currentBulkOperation") or {}
+        if current.get("query") != query or current.get("status") not in RUNNING:
+            raise
+        return str(current["id"])
+    operation = (payload.get("bulkOperation") or {}).get("id")
+    if not operation:
+        raise tramo.PlatformError("Shopify started no bulk operation")
+    return str(operation)
 
 
 def _lines(shopify: Shopify, url: str) -> Iterator[Mapping[str, Any]]:

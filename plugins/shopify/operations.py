@@ -202,6 +202,12 @@ query Jobs($ids: [ID!]!) {
 }
 """
 
+CURRENT_BULK = """
+query CurrentBulk {
+  currentBulkOperation(type: QUERY) { id status query }
+}
+"""
+
 JOB = """
 query Job($id: ID!) {
   job(id: $id) { id done }

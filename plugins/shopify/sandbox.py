@@ -211,24 +211,35 @@ class ShopifySandbox(HttpSandbox):
 
     # -- background work: jobs, webhooks, bulk files -------------------------------------------
 
-    def later(self, seconds: float, work: Callable[[], None]) -> None:
-        """Run ``work`` under the shop's lock ``seconds`` (platform) from now, unless reset first."""
+    def later(self, seconds: float, work: Callable[[], None], *, locked: bool = True) -> None:
+        """Run ``work`` ``seconds`` (platform) from now, unless reset first.
+
+        Under the shop's lock, or with ``locked`` False outside it, for long
+        work that must not hold up the shop's answers (a bulk query's run);
+        such work takes the lock itself for what it reads or changes.
+        """
         generation = self._generation
 
         def fire() -> None:
             with self.lock:
                 if generation != self._generation or not self.running:
                     return
-                try:
-                    work()
-                except Exception as exc:  # noqa: BLE001 - a sandbox bug is kept, not hidden
-                    self.errors.append(exc)
+                if locked:
+                    self._attempt(work)
+            if not locked:
+                self._attempt(work)
 
         timer = threading.Timer(self.duration(seconds), fire)
         timer.daemon = True
         with self.lock:
             self._timers = [t for t in self._timers if t.is_alive()] + [timer]
         timer.start()
+
+    def _attempt(self, work: Callable[[], None]) -> None:
+        try:
+            work()
+        except Exception as exc:  # noqa: BLE001 - a sandbox bug is kept, not hidden
+            self.errors.append(exc)
 
     def _cancel_timers(self) -> None:
         with self.lock:
@@ -287,9 +298,10 @@ class ShopifySandbox(HttpSandbox):
             self.failing_bulk = error_code
 
     def bulk_file(self, name: str) -> Path:
-        if self._bulk_dir is None:
-            self._bulk_dir = Path(tempfile.mkdtemp(prefix="tramo-shopify-bulk-"))
-        return self._bulk_dir / f"{name}.jsonl"
+        with self.lock:
+            if self._bulk_dir is None:
+                self._bulk_dir = Path(tempfile.mkdtemp(prefix="tramo-shopify-bulk-"))
+            return self._bulk_dir / f"{name}.jsonl"
 
     def shop_record(self) -> dict[str, Any]:
         return {"id": "gid://shopify/Shop/1", "name": "Tramo Sandbox",

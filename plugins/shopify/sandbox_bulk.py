@@ -17,6 +17,7 @@ userErrors use code ``INVALID`` for a query Shopify would refuse and
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
 from collections.abc import Mapping
@@ -172,30 +173,53 @@ def bulk_operation_run_query(shop: Any, ctx: Ctx, query: str,
             "status": operation["status"].lower(), "type": "query"})
 
     def execute() -> None:
-        if operation["status"] != "RUNNING":
-            return
-        result = run(Ctx(shop=shop, version=ctx.version, bulk=True), document, {}, None)
+        """The query's run, outside the shop's lock: Shopify goes on answering meanwhile."""
+        with shop.lock:
+            if operation["status"] != "RUNNING":
+                return
+            view = ShopView(shop, copy.deepcopy(data))
+        result = run(Ctx(shop=view, version=ctx.version, bulk=True), document, {}, None)
         if failure or result.errors:
-            operation.update(status="FAILED", errorCode=failure or "INTERNAL_SERVER_ERROR")
-            return finish()
+            shop.later(0, lambda: complete(status="FAILED",
+                                           errorCode=failure or "INTERNAL_SERVER_ERROR"))
+            return
         lines = jsonl_lines(document, result.data or {})  # type: ignore[arg-type]
-        operation.update(status="COMPLETED", objectCount=len(lines),
-                         rootObjectCount=sum("__parentId" not in line for line in lines))
+        done: dict[str, Any] = {"status": "COMPLETED", "objectCount": len(lines),
+                                "rootObjectCount": sum("__parentId" not in line for line in lines)}
         if lines:
             name = f"bulk-{n}-{uuid.uuid4().hex[:12]}"
             path = shop.bulk_file(name)
             with path.open("w", encoding="utf-8") as out:
                 for line in lines:
                     out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
-            operation.update(fileSize=path.stat().st_size, url=f"{shop.url}/bulk/{name}.jsonl")
-        finish()
+            done.update(fileSize=path.stat().st_size, url=f"{shop.url}/bulk/{name}.jsonl")
+        shop.later(0, lambda: complete(**done))
+
+    def complete(**outcome: Any) -> None:
+        if operation["status"] == "RUNNING":
+            operation.update(outcome)
+            finish()
 
     def start() -> None:
         operation["status"] = "RUNNING"
-        shop.later(shop.job_seconds, execute)
+        shop.later(shop.job_seconds, execute, locked=False)
 
     shop.later(shop.job_seconds, start)
     return {"bulkOperation": operation, "userErrors": []}
+
+
+class ShopView:
+    """The shop as a bulk query reads it: its data as it was when the run began, the rest live.
+
+    The run reads a copy, so the shop's lock is held only while copying and
+    the shop's other calls change nothing under the run's feet.
+    """
+
+    def __init__(self, shop: Any, data: dict[str, Any]) -> None:
+        self.shop, self.data = shop, data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.shop, name)
 
 
 def jsonl_lines(document: DocumentNode, data: Mapping[str, Any]) -> list[dict[str, Any]]:
