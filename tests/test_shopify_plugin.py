@@ -18,6 +18,7 @@ from tramo.model.identifiers import cpf_check_digits, nfe_key_check_digit
 from tramo.registry import Registry, discover
 from tramo.testing.kit import connect_to
 import tramo_shopify.client
+import tramo_shopify.wire
 import tramo.sandbox
 from tramo_shopify import operations
 from tramo_shopify.sandbox import WEBHOOK_SECRET, ShopifySandbox
@@ -332,6 +333,21 @@ def test_many_orders_page_through_cursors(registry: Registry, shop: ShopifySandb
         fetched = [o.id for o in connection.call("get_orders", ids=placed[:2])]
     assert sorted(read) == sorted(placed) and len(read) == len(set(read))
     assert fetched == placed[:2]
+
+
+def test_each_answer_is_parsed_once(registry: Registry, shop: ShopifySandbox,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The throttle check, the cost report and the data read share one parse of the body."""
+    for _ in range(5):
+        shop.place_order(an_order())
+    parsed: list[bytes] = []
+    parse = tramo_shopify.wire.parse
+    monkeypatch.setattr(tramo_shopify.wire, "parse", lambda content: parsed.append(content) or parse(content))
+    with connect(registry, shop, page_size=2, bulk_import=False) as connection:
+        read = list(connection.call("receive_orders", since=None))
+    answers = [c for c in shop.calls if at_graphql(c.method, c.path)]
+    assert len(read) == 5 and len(answers) >= 3
+    assert len(parsed) == len(answers)
 
 
 def test_an_order_with_a_bad_document_is_held_and_the_rest_go_on(registry: Registry, shop: ShopifySandbox) -> None:

@@ -67,6 +67,7 @@ class Shopify:
         self.budget: Budget = connection.budget("graphql", [bucket_window(
             known.get("size", settings["bucket_size"]), known.get("rate", settings["restore_rate"]))])
         self.costs: dict[str, float] = dict(self.state.get("shopify:costs") or {})
+        self._last: tuple[httpx.Response, Any] | None = None
         self.http: httpx.Client = connection.http_client(
             base, headers={"X-Shopify-Access-Token": settings["access_token"].reveal(),
                            "Accept": "application/json"},
@@ -81,7 +82,7 @@ class Shopify:
 
     def _observe(self, response: httpx.Response) -> None:
         """Learn from the answer's cost report: refund, what is left, the bucket's shape."""
-        report = wire.cost_of(wire.parse(response.content) or {})
+        report = wire.cost_of(self._parsed(response) or {})
         if report is None:
             return
         request = response.request
@@ -97,10 +98,19 @@ class Shopify:
         self.budget.give_back(drawn - (report.actual or 0.0))
         self.budget.observe(0, report.available)
 
-    @staticmethod
-    def _throttled(response: httpx.Response) -> float | None:
+    def _throttled(self, response: httpx.Response) -> float | None:
         """A THROTTLED answer is a refusal: wait (the budget knows how long) and send again."""
-        return 0.0 if wire.is_throttled(wire.parse(response.content)) else None
+        return 0.0 if wire.is_throttled(self._parsed(response)) else None
+
+    def _parsed(self, response: httpx.Response) -> Any:
+        """The answer's JSON, parsed once for its three readers: the throttle check, the cost
+        report and the data. Threads sharing the client at worst parse an answer again."""
+        last = self._last
+        if last is not None and last[0] is response:
+            return last[1]
+        answer = wire.parse(response.content)
+        self._last = (response, answer)
+        return answer
 
     # -- calls -----------------------------------------------------------------------------------
 
@@ -112,7 +122,9 @@ class Shopify:
                                   headers={"Content-Type": "application/json"},
                                   extensions={COST: self.cost(operation), REFUSED: self._throttled,
                                               IDEMPOTENT: safe, OPERATION: operation})
-        return wire.read_answer(response.status_code, response.content, operation, write=not safe)
+        answer = self._parsed(response)
+        self._last = None  # the answer is read: the client keeps no answer past its call
+        return wire.data_of(response.status_code, answer, operation, write=not safe)
 
     def mutate(self, operation: str, field: str, variables: Mapping[str, Any], *,
                errors: str = "userErrors", safe: bool = False) -> Json:

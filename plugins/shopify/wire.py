@@ -28,7 +28,7 @@ from tramo.scalars import decimal, measure, moment, money, reading, text
 __all__ = [
     "CODE_TYPE", "INVOICE_KEYS", "MAX_OPTIONS", "PAGE_MAX", "Cost", "cost_of", "gid",
     "invoice_metafields", "is_throttled", "legacy_id", "order_from_wire", "order_status",
-    "orders_query", "product_from_wire", "product_set", "raise_user_errors", "read_answer",
+    "orders_query", "product_from_wire", "product_set", "raise_user_errors", "read_answer", "data_of",
     "selling_price", "stock_input", "tracking_input",
 ]
 
@@ -95,12 +95,16 @@ def is_throttled(answer: Any) -> bool:
 
 
 def read_answer(status: int, content: bytes, operation: str, *, write: bool = False) -> Json:
-    """The ``data`` of an answer, or the typed error Shopify's answer means.
+    """The ``data`` of an answer's body, or the typed error Shopify's answer means."""
+    return data_of(status, parse(content), operation, write=write)
+
+
+def data_of(status: int, answer: Any, operation: str, *, write: bool = False) -> Json:
+    """The ``data`` of a parsed answer (None when the body was no JSON), or the typed error.
 
     A 2xx whose body is not a JSON object (cut short, a proxy's page) is no
     answer: the call may pass if made again, and a ``write`` may have been applied.
     """
-    answer = parse(content)
     if 200 <= status < 300 and not isinstance(answer, Mapping):
         what = f"Shopify answered {operation} with HTTP {status} and a body that is not a JSON object"
         if write:
