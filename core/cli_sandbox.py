@@ -123,7 +123,7 @@ def write_config(path: Path, name: str, settings: Mapping[str, Any],
     """A tramo.toml with one connection to this sandbox, the reference ERP and a state file beside it."""
     connection: dict[str, Any] = {"plugin": name, "settings": dict(settings)}
     if mappings:
-        connection["mappings"] = mappings
+        connection["mappings"] = _plain(mappings)
     document = {"state": "tramo-state.sqlite3", "erp": "erp.sqlite3",
                 "connections": {name: connection}}
     path.write_text(tomli_w.dumps(document))

@@ -10,14 +10,20 @@ import hashlib
 import hmac
 import json
 import logging
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import tramo
+from tramo.cli_sandbox import write_config
 from tramo.erp.reference import ReferenceErp
 from tramo.model.identifiers import cpf_check_digits
 from tramo.registry import Registry
@@ -412,3 +418,41 @@ def test_the_asgi_app_takes_a_tray_notification(engine: Tramo, tray: TraySandbox
     assert status == 405 and sent[b"allow"] == b"POST"
     status, _, body = run_asgi(app, "GET", "/health", [b""], [])
     assert status == 200 and json.loads(body)["connections"] == ["tray", "shop"]
+
+
+# -- the command ----------------------------------------------------------------------------------
+
+
+def test_tramo_serve_imports_a_notified_order_and_stops_cleanly_on_sigterm(
+        tray: TraySandbox, tmp_path: Path) -> None:
+    """``tramo serve`` as a host runs it: its own process, a config file, a service manager's stop."""
+    write_config(tmp_path / "tramo.toml", "tray_rest", tray.settings, tray.profile.mappings)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tramo", "serve", "--config", str(tmp_path / "tramo.toml"),
+         "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONUNBUFFERED": "1"})
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("listening on http://127.0.0.1:"), \
+            (line, process.stderr.read() if process.stderr else "")
+        url = line.split()[-1]
+        order_id = a_tray_order(tray)
+        with httpx.Client(base_url=url, timeout=30.0, trust_env=False) as client:
+            assert client.get("/health").json() == {"ok": True, "connections": ["tray_rest"]}
+            form = {"seller_id": str(tray.settings.get("store_id") or ""), "scope_name": "order",
+                    "scope_id": order_id, "act": "update"}
+            answer = client.post("/webhooks/tray_rest", data=form)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["imported"] == [order_id]
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    erp = ReferenceErp(tmp_path / "erp.sqlite3")
+    try:
+        assert len(erp.orders()) == 1
+    finally:
+        erp.close()

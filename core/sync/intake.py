@@ -40,6 +40,7 @@ import asyncio
 import json
 import logging
 import re
+import signal
 import threading
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -358,12 +359,15 @@ def _url(host: str, server: BaseWSGIServer) -> str:
 
 def serve(engine: Tramo, host: str = "127.0.0.1", port: int = 8080, *,
           ready: Callable[[str], None] | None = None, max_body: int = 1_000_000) -> None:
-    """Serve the intake (werkzeug, a thread per request) until interrupted (Ctrl-C).
+    """Serve the intake (werkzeug, a thread per request) until interrupted.
 
-    ``ready`` is told the server's address once it listens (with ``port=0``, the
-    port the system chose).
+    Ctrl-C, or SIGTERM (what a service manager sends) when called from the main
+    thread, ends it in order: the caller then closes the engine, so no lock or
+    half-read state is left behind. ``ready`` is told the server's address once
+    it listens (with ``port=0``, the port the system chose).
     """
     server = make_server(host, port, IntakeApp(engine, max_body=max_body), threaded=True)
+    restore = _interrupt_on_sigterm()
     try:
         if ready is not None:
             ready(_url(host, server))
@@ -372,6 +376,22 @@ def serve(engine: Tramo, host: str = "127.0.0.1", port: int = 8080, *,
         pass
     finally:
         server.server_close()
+        restore()
+
+
+def _interrupt_on_sigterm() -> Callable[[], None]:
+    """Make SIGTERM raise KeyboardInterrupt, as Ctrl-C does; what puts the old handler back.
+
+    Only the main thread may set handlers; elsewhere nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupt(number: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 def start_in_thread(engine: Tramo, host: str = "127.0.0.1", port: int = 0, *,
