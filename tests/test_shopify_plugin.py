@@ -350,6 +350,20 @@ def test_each_answer_is_parsed_once(registry: Registry, shop: ShopifySandbox,
     assert len(parsed) == len(answers)
 
 
+def test_a_fresh_client_on_a_drained_bucket_waits_for_what_the_query_costs(
+        registry: Registry, shop: ShopifySandbox) -> None:
+    """A client that never saw an operation guesses its cost; when Shopify throttles it, the
+    answer says what it costs, and the resend waits for that many points, not the guess."""
+    for _ in range(3):
+        shop.place_order(an_order())
+    shop.configure(time_scale=5)  # 500 points a real second: the wait stays short
+    with connect(registry, shop, page_size=100, bulk_import=False) as connection:
+        shop.bucket.take(shop.bucket.available() - 20)  # another app drained the shop's bucket
+        read = list(connection.call("receive_orders", since=None))
+    assert len(read) == 3
+    assert shop.throttled >= 1  # the guess was refused at least once, and the read went on
+
+
 def test_an_order_with_a_bad_document_is_held_and_the_rest_go_on(registry: Registry, shop: ShopifySandbox) -> None:
     good = shop.place_order(an_order())
     bad = shop.place_order(an_order(customer=tramo.Customer(name="Sem CPF")))

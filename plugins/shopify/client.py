@@ -97,6 +97,8 @@ class Shopify:
         drawn = float(request.extensions.get(COST, 1.0))
         self.budget.give_back(drawn - (report.actual or 0.0))
         self.budget.observe(0, report.available)
+        if report.requested > 0:  # a THROTTLED answer's resend draws what the query really costs
+            request.extensions[COST] = min(report.requested, self.budget.windows[0].capacity)
 
     def _throttled(self, response: httpx.Response) -> float | None:
         """A THROTTLED answer is a refusal: wait (the budget knows how long) and send again."""
