@@ -70,7 +70,8 @@ class SandboxProcess:
     """``tramo sandbox NAME`` in its own process: its settings, its config file, its record."""
 
     def __init__(self, plugin: str, folder: Path, *, orders: int, products: int | None = None,
-                 latency: float = 0.0, seed: int = 0, ready_within: float = 60.0) -> None:
+                 latency: float = 0.0, time_scale: float = 1.0, seed: int = 0,
+                 ready_within: float = 60.0) -> None:
         self.plugin = plugin
         self.folder = folder
         self.config = folder / "tramo.toml"
@@ -79,6 +80,7 @@ class SandboxProcess:
         sizes = ["--orders", str(orders)] + ([] if products is None else ["--products", str(products)])
         self.process = subprocess.Popen(
             _tramo("sandbox", plugin, *sizes, "--latency", str(latency), "--seed", str(seed),
+                   "--time-scale", str(time_scale),
                    "--config", str(self.config), "--record", str(self.record_path)),
             stdout=subprocess.PIPE, stderr=self._errors, text=True, env=_environment(),
             cwd=folder)

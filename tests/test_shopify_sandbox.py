@@ -977,6 +977,17 @@ def test_views_match_what_the_shop_holds(shop: ShopifySandbox, api: Api) -> None
     assert (settings["base_url"], settings["location_id"]) == (shop.url, DEFAULT_LOCATION)
 
 
+def test_the_seed_takes_sizes_numbering_the_catalogue_past_its_end(shop: ShopifySandbox,
+                                                                   api: Api) -> None:
+    shop.seed(products=8, orders=30, seed=3)
+    codes = sorted(p.code for p in shop.held_products())
+    assert len(codes) == 8 and {"CAM-100-7", "TEN-200-8"} <= set(codes)
+    orders = api.data('{ orders(first: 250, query: "status:any") { nodes { id } } }')["orders"]
+    assert len(orders["nodes"]) == 30
+    with pytest.raises(ValueError, match="products=0"):
+        shop.seed(products=0)
+
+
 def test_the_seed_fills_a_demo_shop(shop: ShopifySandbox, api: Api) -> None:
     shop.seed()
     products = shop.held_products()

@@ -202,12 +202,12 @@ class ShopifySandbox(HttpSandbox):
                 "restore_rate": int(rate) if float(rate).is_integer() else rate,
                 "bucket_size": int(self.bucket.size)}
 
-    def seed(self, *, seed: int = 0) -> None:
+    def seed(self, *, products: int = 6, orders: int = 5, seed: int = 0) -> None:
         """A demo shop: products with variants, stock at both locations, Brazilian orders.
 
         For ``tramo demo`` and benchmarks; ``reset()`` never seeds (tests start empty).
         """
-        fill(self, seed)
+        fill(self, seed, products=products, orders=orders)
 
     # -- background work: jobs, webhooks, bulk files -------------------------------------------
 

@@ -24,8 +24,8 @@ from tramo_shopify.sandbox_records import (
     CODE_NAMESPACE,
     LOCATIONS,
     Ctx,
+    get,
     items_of,
-    objects,
 )
 
 __all__ = ["fill"]
@@ -112,8 +112,24 @@ def _order(rng: random.Random, n: int, skus: list[tuple[str, str, Decimal]]) -> 
         sales_channel=tramo.SalesChannel(platform_channel="web"))
 
 
-def fill(shop: Any, seed: int = 0) -> None:
-    """The demo catalogue, its stock, and five orders (one edited, one fulfilled)."""
+def _catalogue(products: int) -> list[tuple[Any, ...]]:
+    """``products`` entries of the demo catalogue; past its six, its entries again with a
+    number added to code and title (``CAM-100-7``, "Camiseta Básica Algodão 7")."""
+    chosen = []
+    for n in range(products):
+        code, title, *rest = CATALOGUE[n % len(CATALOGUE)]
+        if n >= len(CATALOGUE):
+            code, title = f"{code}-{n + 1}", f"{title} {n + 1}"
+        chosen.append((code, title, *rest))
+    return chosen
+
+
+def fill(shop: Any, seed: int = 0, *, products: int = len(CATALOGUE), orders: int = 5) -> None:
+    """The demo catalogue, its stock, and ``orders`` orders (the first edited, the second
+    fulfilled, when there are that many)."""
+    if products < 1 or orders < 0:
+        raise ValueError(f"a demo shop needs a product and no negative count of orders; "
+                         f"got products={products}, orders={orders}")
     rng = random.Random(seed)
     ctx = Ctx(shop=shop)
     with shop.lock:
@@ -123,7 +139,7 @@ def fill(shop: Any, seed: int = 0) -> None:
             "type": "single_line_text_field", "ownerType": "PRODUCT",
             "capabilities": {"uniqueValues": {"enabled": True}}})
         skus: list[tuple[str, str, Decimal]] = []
-        for code, title, vendor, price, compare, grams, options in CATALOGUE:
+        for code, title, vendor, price, compare, grams, options in _catalogue(products):
             done = product_set(shop, ctx, _input(code, title, vendor, price, compare, grams,
                                                  options, rng), True,
                                {"customId": {"namespace": CODE_NAMESPACE, "key": CODE_KEY,
@@ -136,11 +152,14 @@ def fill(shop: Any, seed: int = 0) -> None:
                     if level is not None:
                         quantity = rng.randrange(5, 40)
                         level["_q"].update(available=quantity, on_hand=quantity)
-        placed = [shop.place_order(_order(rng, n, skus)) for n in range(5)]
-        first = next(o for o in objects(data, "Order") if o["id"] == placed[0])
-        line = items_of(data, first["_lineItems"])[0]
-        shop.edit_order(placed[0], line["sku"], line["quantity"] + 1)
-        shipped = next(o for o in objects(data, "Order") if o["id"] == placed[1])
+        placed = [shop.place_order(_order(rng, n, skus)) for n in range(orders)]
+        if placed:
+            first = get(data, placed[0], "Order")
+            line = items_of(data, first["_lineItems"])[0]
+            shop.edit_order(placed[0], line["sku"], line["quantity"] + 1)
+        if len(placed) < 2:
+            return
+        shipped = get(data, placed[1], "Order")
         fulfillment_create(shop, ctx, {
             "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": shipped["_fulfillmentOrders"][0]}],
             "trackingInfo": {"number": "BR123456789BR", "company": "Correios",
