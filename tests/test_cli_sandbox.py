@@ -83,3 +83,9 @@ def test_a_size_the_sandbox_cannot_seed_is_named_not_silently_dropped(tmp_path: 
     _stop(process)
     assert process.stderr is not None
     assert "--orders ignored" in process.stderr.read()
+
+
+def test_a_time_scale_of_zero_or_less_is_refused_with_the_value(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sandbox", "tray_rest", "--time-scale", "0"]) == 2
+    assert "--time-scale" in capsys.readouterr().err
