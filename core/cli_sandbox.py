@@ -73,7 +73,7 @@ def run_sandbox(args: argparse.Namespace, registry: Registry) -> int:
     try:
         sandbox.start()
         if not args.no_seed:
-            _seed(sandbox, products=args.products, orders=args.orders, seed=args.seed)
+            seed_sandbox(sandbox, products=args.products, orders=args.orders, seed=args.seed)
         sandbox.configure(**_knobs(args))
         mappings = _plain(sandbox.profile.mappings)
         if args.config:
@@ -103,7 +103,7 @@ def _knobs(args: argparse.Namespace) -> dict[str, Any]:
     return changes
 
 
-def _seed(sandbox: Sandbox, **wanted: int | None) -> None:
+def seed_sandbox(sandbox: Sandbox, **wanted: int | None) -> None:
     """Call the sandbox's ``seed`` with the sizes it takes; a size it does not take is named on stderr."""
     seed = getattr(sandbox, "seed", None)
     if not callable(seed):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tramo.cli import main
+from tramo.cli_sandbox import seed_sandbox
 from tramo.erp.reference import ReferenceErp
 
 
@@ -78,11 +79,20 @@ def test_a_fault_chance_outside_0_to_1_is_refused_with_the_value(
     assert "1.5" in capsys.readouterr().err
 
 
-def test_a_size_the_sandbox_cannot_seed_is_named_not_silently_dropped(tmp_path: Path) -> None:
-    process, _ = _start(tmp_path, "shopify", "--orders", "7")
-    _stop(process)
-    assert process.stderr is not None
-    assert "--orders ignored" in process.stderr.read()
+def test_a_size_the_sandbox_cannot_seed_is_named_not_silently_dropped(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A third party's sandbox may seed one fixed data set (every built-in one takes sizes)."""
+    seeded: list[int] = []
+
+    class FixedSeed:
+        plugin = "fixed"
+
+        def seed(self, *, seed: int = 0) -> None:
+            seeded.append(seed)
+
+    seed_sandbox(FixedSeed(), products=None, orders=7, seed=3)  # type: ignore[arg-type]
+    assert seeded == [3]
+    assert "--orders ignored" in capsys.readouterr().err
 
 
 def test_a_time_scale_of_zero_or_less_is_refused_with_the_value(
