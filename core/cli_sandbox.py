@@ -46,9 +46,10 @@ def add_sandbox_command(commands: Any) -> None:
     parser.add_argument("--rate", type=int, help="at most this many calls in any one second")
     parser.add_argument("--faults", type=float, default=0.0,
                         help="chance (0 to 1) of a 429, 5xx, dropped connection or timeout per call")
-    parser.add_argument("--time-scale", type=float, default=1.0,
+    parser.add_argument("--time-scale", type=float,
                         help="platform seconds per real second: quotas refill and jobs finish "
-                             "this much sooner (Shopify's bucket at 10 restores as a Plus shop)")
+                             "this much sooner (default: the sandbox's own; Shopify's bucket at "
+                             "10 restores as a Plus shop's)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the data and the fault draws")
     parser.add_argument("--config", type=Path, help="write a tramo.toml for this sandbox here")
     parser.add_argument("--record", type=Path, help="on the way out, write what the platform holds")
@@ -63,7 +64,7 @@ def run_sandbox(args: argparse.Namespace, registry: Registry) -> int:
     if not 0.0 <= args.faults <= 1.0:
         print(f"tramo: --faults must be between 0 and 1, not {args.faults}", file=sys.stderr)
         return 2
-    if not args.time_scale > 0:
+    if args.time_scale is not None and not args.time_scale > 0:
         print(f"tramo: --time-scale must be above 0, not {args.time_scale}", file=sys.stderr)
         return 2
     stop = threading.Event()
@@ -93,8 +94,9 @@ def run_sandbox(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def _knobs(args: argparse.Namespace) -> dict[str, Any]:
-    changes: dict[str, Any] = {"latency": args.latency, "seed": args.seed,
-                               "time_scale": args.time_scale}
+    changes: dict[str, Any] = {"latency": args.latency, "seed": args.seed}
+    if args.time_scale is not None:
+        changes["time_scale"] = args.time_scale
     if args.faults:
         changes["faults"] = {fault: args.faults / len(SPREAD) for fault in SPREAD}
         changes["hang"] = 1.0

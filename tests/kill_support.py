@@ -40,6 +40,7 @@ def _environment() -> dict[str, str]:
     """The test's environment; no TRAMO_CONFIG from the host, plain unbuffered output."""
     env = {k: v for k, v in os.environ.items() if k != "TRAMO_CONFIG"}
     env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONFAULTHANDLER"] = "1"  # a run stopped with SIGABRT writes where each thread was
     return env
 
 
@@ -70,7 +71,7 @@ class SandboxProcess:
     """``tramo sandbox NAME`` in its own process: its settings, its config file, its record."""
 
     def __init__(self, plugin: str, folder: Path, *, orders: int, products: int | None = None,
-                 latency: float = 0.0, time_scale: float = 1.0, seed: int = 0,
+                 latency: float = 0.0, time_scale: float | None = None, seed: int = 0,
                  ready_within: float = 60.0) -> None:
         self.plugin = plugin
         self.folder = folder
@@ -80,7 +81,7 @@ class SandboxProcess:
         sizes = ["--orders", str(orders)] + ([] if products is None else ["--products", str(products)])
         self.process = subprocess.Popen(
             _tramo("sandbox", plugin, *sizes, "--latency", str(latency), "--seed", str(seed),
-                   "--time-scale", str(time_scale),
+                   *([] if time_scale is None else ["--time-scale", str(time_scale)]),
                    "--config", str(self.config), "--record", str(self.record_path)),
             stdout=subprocess.PIPE, stderr=self._errors, text=True, env=_environment(),
             cwd=folder)
@@ -195,6 +196,9 @@ def kill_sync(config: Path, state: StateFile, connection: str, target: str, dela
                 process.send_signal(signal.SIGKILL)
                 killed = True
             process.wait(timeout)
+        except TimeoutError as stuck:
+            log.flush()
+            raise TimeoutError(f"{stuck}; where the run was:\n{_where(process, log.name)}") from None
         finally:
             if process.poll() is None:  # only on a failed wait: never leave it behind
                 process.kill()
@@ -206,6 +210,16 @@ def kill_sync(config: Path, state: StateFile, connection: str, target: str, dela
     for flow in state.pending().values():
         counts[flow] = counts.get(flow, 0) + 1
     return KillOutcome(target, killed, after, counts, None if killed else process.returncode)
+
+
+def _where(process: subprocess.Popen[Any], log: str) -> str:
+    """A stuck run's threads, as faulthandler writes them on SIGABRT (the log's last lines)."""
+    process.send_signal(signal.SIGABRT)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        pass
+    return "\n".join(Path(log).read_text(errors="replace").splitlines()[-60:])
 
 
 def _await_point(process: subprocess.Popen[Any], state: StateFile, connection: str, target: str,

@@ -99,3 +99,13 @@ def test_a_time_scale_of_zero_or_less_is_refused_with_the_value(
         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sandbox", "tray_rest", "--time-scale", "0"]) == 2
     assert "--time-scale" in capsys.readouterr().err
+
+
+def test_a_sandbox_keeps_its_own_time_scale_unless_told(tmp_path: Path) -> None:
+    """Ideris' sandbox runs its clock 100x by default (its settings' rate is in real time)."""
+    own, announced = _start(tmp_path, "ideris", "--no-seed")
+    _stop(own)
+    told, scaled = _start(tmp_path, "ideris", "--no-seed", "--time-scale", "1")
+    _stop(told)
+    assert announced["settings"]["requests_per_minute"] == \
+        100 * scaled["settings"]["requests_per_minute"]
