@@ -26,9 +26,9 @@ from tramo.model import Attribute, Brand, Product, Variant
 from tramo.scalars import decimal, measure, moment, money, reading, text
 
 __all__ = [
-    "CODE_TYPE", "INVOICE_KEYS", "MAX_OPTIONS", "PAGE_MAX", "Cost", "cost_of", "gid",
+    "CODE_TYPE", "INVOICE_KEYS", "MAX_OPTIONS", "PAGE_MAX", "Cost", "cost_of", "data_of", "gid",
     "invoice_metafields", "is_throttled", "legacy_id", "order_from_wire", "order_status",
-    "orders_query", "product_from_wire", "product_set", "raise_user_errors", "read_answer", "data_of",
+    "orders_query", "product_from_wire", "product_set", "raise_user_errors", "read_answer",
     "selling_price", "stock_input", "tracking_input",
 ]
 
