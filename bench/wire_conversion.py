@@ -21,8 +21,6 @@ converted records must equal, field for field, what the live read returned.
 - ``ideris``: one ``GET /Pedido?ids=`` answer (50 orders); products: one
   ``GET /Produto`` page.
 - ``shopify``: one GraphQL ``orders`` page, and one ``products`` page.
-  (The client parses each answer three times: once to learn its cost, once
-  to look for THROTTLED, once to read it. Only the reading is counted here.)
 - ``tray_soap``: the four SOAP answers one order takes (the order, its
   items, its customer, its delivery address). Baseline: ``lxml`` parsing the
   four envelopes, the XML counterpart of ``json.loads``; (b) is zeep's
@@ -42,6 +40,7 @@ import gc
 import json
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,6 +108,16 @@ def _quiet(seconds: float, why: str) -> None:
     return None
 
 
+@contextmanager
+def _live(registry: Registry, sandbox: Any, **sizes: int) -> Iterator[tramo.Connection]:
+    """``sandbox`` running and seeded, and a connection to it with the sandbox's own mappings."""
+    with sandbox:
+        sandbox.seed(**sizes)
+        with registry.connect(sandbox.plugin, sandbox.settings,
+                              mappings=dict(sandbox.profile.mappings), on_wait=_quiet) as connection:
+            yield connection
+
+
 def _same_as_live(sample: Sample, live: Sequence[Any], key: Callable[[Any], str]) -> Sample:
     """Refuse a sample whose conversion differs from the live read's (it would time something else)."""
     converted = sample.convert()
@@ -125,97 +134,91 @@ def _same_as_live(sample: Sample, live: Sequence[Any], key: Callable[[Any], str]
 
 def tray_rest(registry: Registry) -> Iterator[Sample]:
     from tramo_tray_rest import wire
-    from tramo_tray_rest.sandbox import MAPPINGS, TraySandbox
+    from tramo_tray_rest.sandbox import TraySandbox
 
-    with TraySandbox(Knobs()) as store:
-        store.seed(products=12, orders=3)
-        answers = record_answers(store)
-        with registry.connect("tray_rest", store.settings, mappings=MAPPINGS,
-                              on_wait=_quiet) as connection:
-            zone = connection.timezone
-            orders = list(connection.call("receive_orders", since=None))
-            body = next(a.content for a in answers if a.path.endswith("/complete"))
-            yield _same_as_live(Sample(
-                "tray_rest", "order", 1, len(body), "json.loads", lambda: json.loads(body),
-                lambda: [map_order(connection, wire.order_from_wire(wire.read_answer(200, body), zone))]),
-                orders, lambda o: o.id)
-            answers.clear()
-            products = list(connection.call("receive_products", since=None))
-            pages = [a.content for a in answers if a.path.endswith("/products")]
-            variant_pages = [a.content for a in answers if a.path.endswith("/products/variants")]
+    store = TraySandbox(Knobs())
+    answers = record_answers(store)
+    with _live(registry, store, products=12, orders=3) as connection:
+        zone = connection.timezone
+        orders = list(connection.call("receive_orders", since=None))
+        body = next(a.content for a in answers if a.path.endswith("/complete"))
+        yield _same_as_live(Sample(
+            "tray_rest", "order", 1, len(body), "json.loads", lambda: json.loads(body),
+            lambda: [map_order(connection, wire.order_from_wire(wire.read_answer(200, body), zone))]),
+            orders, lambda o: o.id)
+        answers.clear()
+        products = list(connection.call("receive_products", since=None))
+        pages = [a.content for a in answers if a.path.endswith("/products")]
+        variant_pages = [a.content for a in answers if a.path.endswith("/products/variants")]
 
-            def convert() -> list[tramo.Product]:
-                variants: dict[str, list[Any]] = defaultdict(list)
-                for page in variant_pages:
-                    for record in wire.records(wire.read_answer(200, page), "Variants", "Variant"):
-                        variants[wire.text(record.get("product_id"))].append(record)
-                return [wire.product_from_wire(record, variants.get(wire.text(record.get("id")), []), zone)
-                        for page in pages
-                        for record in wire.records(wire.read_answer(200, page), "Products", "Product")]
+        def convert() -> list[tramo.Product]:
+            variants: dict[str, list[Any]] = defaultdict(list)
+            for page in variant_pages:
+                for record in wire.records(wire.read_answer(200, page), "Variants", "Variant"):
+                    variants[wire.text(record.get("product_id"))].append(record)
+            return [wire.product_from_wire(record, variants.get(wire.text(record.get("id")), []), zone)
+                    for page in pages
+                    for record in wire.records(wire.read_answer(200, page), "Products", "Product")]
 
-            yield _same_as_live(Sample(
-                "tray_rest", "product", len(products), sum(map(len, pages + variant_pages)),
-                "json.loads", lambda: [json.loads(p) for p in pages + variant_pages], convert),
-                products, lambda p: p.code)
+        yield _same_as_live(Sample(
+            "tray_rest", "product", len(products), sum(map(len, pages + variant_pages)),
+            "json.loads", lambda: [json.loads(p) for p in pages + variant_pages], convert),
+            products, lambda p: p.code)
 
 
 def ideris(registry: Registry) -> Iterator[Sample]:
     from tramo_ideris import wire
-    from tramo_ideris.sandbox import MAPPINGS, IderisSandbox
+    from tramo_ideris.sandbox import IderisSandbox
 
-    with IderisSandbox(Knobs()) as store:
-        store.seed(products=50, orders=50)
-        answers = record_answers(store)
-        with registry.connect("ideris", store.settings, mappings=MAPPINGS,
-                              on_wait=_quiet) as connection:
-            zone = connection.timezone
-            orders = list(connection.call("receive_orders", since=None))
-            body = next(a.content for a in answers if a.path == "/Pedido")
-            count = len(wire.records(json.loads(body)))
-            yield _same_as_live(Sample(
-                "ideris", "order", count, len(body), "json.loads", lambda: json.loads(body),
-                lambda: [map_order(connection, wire.order_from_wire(r, zone))
-                         for r in wire.records(wire.read_answer(200, body))]),
-                orders, lambda o: o.id)
-            answers.clear()
-            products = list(connection.call("receive_products", since=None))
-            page = next(a.content for a in answers if a.path == "/Produto")
-            no_brand = connection.settings.get("brand_id")
-            count = len(wire.records(json.loads(page)))
-            yield _same_as_live(Sample(
-                "ideris", "product", count, len(page), "json.loads", lambda: json.loads(page),
-                lambda: [wire.product_from_wire(r, no_brand)
-                         for r in wire.page_of(wire.read_answer(200, page), 0)[0]]),
-                products, lambda p: p.code)
+    store = IderisSandbox(Knobs())
+    answers = record_answers(store)
+    with _live(registry, store, products=50, orders=50) as connection:
+        zone = connection.timezone
+        orders = list(connection.call("receive_orders", since=None))
+        body = next(a.content for a in answers if a.path == "/Pedido")
+        count = len(wire.records(json.loads(body)))
+        yield _same_as_live(Sample(
+            "ideris", "order", count, len(body), "json.loads", lambda: json.loads(body),
+            lambda: [map_order(connection, wire.order_from_wire(r, zone))
+                     for r in wire.records(wire.read_answer(200, body))]),
+            orders, lambda o: o.id)
+        answers.clear()
+        products = list(connection.call("receive_products", since=None))
+        page = next(a.content for a in answers if a.path == "/Produto")
+        no_brand = connection.settings.get("brand_id")
+        count = len(wire.records(json.loads(page)))
+        yield _same_as_live(Sample(
+            "ideris", "product", count, len(page), "json.loads", lambda: json.loads(page),
+            lambda: [wire.product_from_wire(r, no_brand)
+                     for r in wire.page_of(wire.read_answer(200, page), 0)[0]]),
+            products, lambda p: p.code)
 
 
 def shopify(registry: Registry) -> Iterator[Sample]:
     from tramo_shopify import wire
-    from tramo_shopify.sandbox import MAPPINGS, ShopifySandbox
+    from tramo_shopify.sandbox import ShopifySandbox
 
-    with ShopifySandbox() as shop:
-        shop.seed()
-        answers = record_answers(shop)
-        with registry.connect("shopify", shop.settings, mappings=MAPPINGS,
-                              on_wait=_quiet) as connection:
-            zone, document = connection.timezone, connection.settings["document_attribute"]
-            orders = list(connection.call("receive_orders", since=LONG_AGO))
-            body = next(a.content for a in answers if b"query Orders(" in a.request)
-            count = len(json.loads(body)["data"]["orders"]["nodes"])
-            yield _same_as_live(Sample(
-                "shopify", "order", count, len(body), "json.loads", lambda: json.loads(body),
-                lambda: [map_order(connection, wire.order_from_wire(n, zone, document))
-                         for n in wire.read_answer(200, body, "ORDERS")["orders"]["nodes"]]),
-                orders, lambda o: o.id)
-            answers.clear()
-            products = list(connection.call("receive_products", since=LONG_AGO))
-            page = next(a.content for a in answers if b"query Products(" in a.request)
-            count = len(json.loads(page)["data"]["products"]["nodes"])
-            yield _same_as_live(Sample(
-                "shopify", "product", count, len(page), "json.loads", lambda: json.loads(page),
-                lambda: [wire.product_from_wire(n, zone)
-                         for n in wire.read_answer(200, page, "PRODUCTS")["products"]["nodes"]]),
-                products, lambda p: p.code)
+    shop = ShopifySandbox()
+    answers = record_answers(shop)
+    with _live(registry, shop) as connection:
+        zone, document = connection.timezone, connection.settings["document_attribute"]
+        orders = list(connection.call("receive_orders", since=LONG_AGO))
+        body = next(a.content for a in answers if b"query Orders(" in a.request)
+        count = len(json.loads(body)["data"]["orders"]["nodes"])
+        yield _same_as_live(Sample(
+            "shopify", "order", count, len(body), "json.loads", lambda: json.loads(body),
+            lambda: [map_order(connection, wire.order_from_wire(n, zone, document))
+                     for n in wire.read_answer(200, body, "ORDERS")["orders"]["nodes"]]),
+            orders, lambda o: o.id)
+        answers.clear()
+        products = list(connection.call("receive_products", since=LONG_AGO))
+        page = next(a.content for a in answers if b"query Products(" in a.request)
+        count = len(json.loads(page)["data"]["products"]["nodes"])
+        yield _same_as_live(Sample(
+            "shopify", "product", count, len(page), "json.loads", lambda: json.loads(page),
+            lambda: [wire.product_from_wire(n, zone)
+                     for n in wire.read_answer(200, page, "PRODUCTS")["products"]["nodes"]]),
+            products, lambda p: p.code)
 
 
 def _operation(envelope: bytes) -> str:
@@ -226,70 +229,66 @@ def _operation(envelope: bytes) -> str:
 def tray_soap(registry: Registry) -> Iterator[Sample]:
     from tramo_tray_soap import wire
     from tramo_tray_soap.client import api
-    from tramo_tray_soap.sandbox import MAPPINGS, TraySoapSandbox
+    from tramo_tray_soap.sandbox import TraySoapSandbox
 
-    with TraySoapSandbox(Knobs()) as store:
-        store.seed(products=8, orders=1)
-        answers = record_answers(store)
-        with registry.connect("tray_soap", store.settings, mappings=MAPPINGS,
-                              on_wait=_quiet) as connection:
-            zone = connection.timezone
-            orders = list(connection.call("receive_orders", since=None))
-            soap = api(connection).soap
-            binding = soap.service._binding
-            by_operation = {_operation(a.request): a for a in answers if a.request}
-            replies = [httpx.Response(200, content=by_operation[o].content,
-                                      headers=by_operation[o].headers) for o in SOAP_PARTS]
-            operations = [binding.get(o) for o in SOAP_PARTS]
+    store = TraySoapSandbox(Knobs())
+    answers = record_answers(store)
+    with _live(registry, store, products=8, orders=1) as connection:
+        zone = connection.timezone
+        orders = list(connection.call("receive_orders", since=None))
+        soap = api(connection).soap
+        binding = soap.service._binding
+        by_operation = {_operation(a.request): a for a in answers if a.request}
+        replies = [httpx.Response(200, content=by_operation[o].content,
+                                  headers=by_operation[o].headers) for o in SOAP_PARTS]
+        operations = [binding.get(o) for o in SOAP_PARTS]
 
-            def decode() -> list[Any]:
-                return [zeep.helpers.serialize_object(binding.process_reply(soap, op, reply), dict)
-                        for op, reply in zip(operations, replies, strict=True)]
+        def decode() -> list[Any]:
+            return [zeep.helpers.serialize_object(binding.process_reply(soap, op, reply), dict)
+                    for op, reply in zip(operations, replies, strict=True)]
 
-            def convert() -> list[tramo.Order]:
-                order, items, customer, delivery = decode()
-                return [map_order(connection, wire.order_from_wire(
-                    wire.plain(order), [wire.plain(i) for i in items or []], wire.plain(customer),
-                    wire.plain(delivery), zone))]
+        def convert() -> list[tramo.Order]:
+            order, items, customer, delivery = decode()
+            return [map_order(connection, wire.order_from_wire(
+                wire.plain(order), [wire.plain(i) for i in items or []], wire.plain(customer),
+                wire.plain(delivery), zone))]
 
-            yield _same_as_live(Sample(
-                "tray_soap", "order", 1, sum(len(r.content) for r in replies),
-                "lxml.etree.fromstring of the 4 answers",
-                lambda: [etree.fromstring(r.content) for r in replies], convert,
-                {"zeep_decode": decode}), orders, lambda o: o.id)
+        yield _same_as_live(Sample(
+            "tray_soap", "order", 1, sum(len(r.content) for r in replies),
+            "lxml.etree.fromstring of the 4 answers",
+            lambda: [etree.fromstring(r.content) for r in replies], convert,
+            {"zeep_decode": decode}), orders, lambda o: o.id)
 
 
 def tray_ftp(registry: Registry) -> Iterator[Sample]:
     import tramo_tray_ftp
     from tramo_tray_ftp import wire
-    from tramo_tray_ftp.sandbox import MAPPINGS, tray_ftp_sandbox
+    from tramo_tray_ftp.sandbox import tray_ftp_sandbox
 
     kind = wire.KINDS["orders"]
-    with tray_ftp_sandbox("sftp") as store:
-        store.seed(products=12, orders=4)
+    store = tray_ftp_sandbox("sftp")
+    with _live(registry, store, products=12, orders=4) as connection:
         path = next(p for p in sorted((Path(store.data) / "pedidos").iterdir()) if p.is_file())
-        with registry.connect("tray_ftp", store.settings, mappings=MAPPINGS,
-                              on_wait=_quiet) as connection:
-            orders = list(connection.call("receive_orders"))
+        orders = list(connection.call("receive_orders"))
 
-            def one_pass() -> list[tramo.Order]:
-                return [map_order(connection, parsed.record) for parsed in wire.parse(kind, path)]
+        def one_pass() -> list[tramo.Order]:
+            return [map_order(connection, parsed.record) for parsed in wire.parse(kind, path)]
 
-            keep = path.stat().st_size <= tramo_tray_ftp.KEEP_ORDERS_MAX_BYTES
-            if not keep:
-                raise RuntimeError("the sandbox's order file is too large to be parsed once")
+        keep = path.stat().st_size <= tramo_tray_ftp.KEEP_ORDERS_MAX_BYTES
+        if not keep:
+            raise RuntimeError("the sandbox's order file is too large to be parsed once")
 
-            def convert() -> list[tramo.Order]:
-                checked = tramo_tray_ftp._check(path, keep_orders=keep)
-                if checked.problems or checked.orders is None:
-                    raise RuntimeError(f"the sandbox's order file has problems: {checked.problems}")
-                return [map_order(connection, order) for order in checked.orders]
+        def convert() -> list[tramo.Order]:
+            checked = tramo_tray_ftp._check(path, keep_orders=keep)
+            if checked.problems or checked.orders is None:
+                raise RuntimeError(f"the sandbox's order file has problems: {checked.problems}")
+            return [map_order(connection, order) for order in checked.orders]
 
-            count = len(one_pass())
-            yield _same_as_live(Sample(
-                "tray_ftp", "order", count, path.stat().st_size, "lxml.etree.parse of the file",
-                lambda: etree.parse(str(path)), convert, {"one_pass": one_pass}),
-                orders, lambda o: o.id)
+        count = len(one_pass())
+        yield _same_as_live(Sample(
+            "tray_ftp", "order", count, path.stat().st_size, "lxml.etree.parse of the file",
+            lambda: etree.parse(str(path)), convert, {"one_pass": one_pass}),
+            orders, lambda o: o.id)
 
 
 PLUGINS: tuple[Callable[[Registry], Iterator[Sample]], ...] = (
