@@ -205,19 +205,18 @@ class Run:
             if not result.ok:
                 self.report.failed.append((result.local_id or "?", describe(result.error)))
 
-    def _take(self, order: Order) -> bool:
-        """Import or update one order; True when it is newly in the ERP."""
+    def _take(self, order: Order) -> None:
+        """Import or update one order (nothing when the ERP has it as it stands)."""
         fingerprint = _order_fingerprint(order)
         known = self.ledger.by_remote(self.name, "order", order.id)
         if known is not None and known.digest == fingerprint:
             self.report.unchanged += 1
-            return False
-        if known is None:
-            return self._create(order, fingerprint)
-        self._update(order, known.local_id, fingerprint)
-        return False
+        elif known is None:
+            self._create(order, fingerprint)
+        else:
+            self._update(order, known.local_id, fingerprint)
 
-    def _create(self, order: Order, fingerprint: str) -> bool:
+    def _create(self, order: Order, fingerprint: str) -> None:
         key = f"{self.name}/order/{order.id}"
         self.ledger.open_entry(key, self.name, self.flow, "order", order.id)
         for item in order.items:
@@ -235,7 +234,6 @@ class Run:
             self.ledger.release(self.name, self.flow, order.id)
             self.ledger.close_entry(key)
         self.report.received.append(order.id)
-        return True
 
     def _update(self, order: Order, erp_id: str, fingerprint: str) -> None:
         """A known order changed on the platform: follow its status into the ERP."""
