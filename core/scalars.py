@@ -18,7 +18,7 @@ from typing import Any
 from tramo.errors import ValidationError
 
 __all__ = ["day", "decimal", "latin1", "measure", "moment", "money", "positive", "reading",
-           "stamp", "text"]
+           "stamp", "text", "whole"]
 
 
 @contextlib.contextmanager
@@ -55,6 +55,21 @@ def decimal(value: Any, field: str) -> Decimal | None:
     if not number.is_finite():
         raise ValidationError(field, value, "is not a finite number")
     return number
+
+
+def whole(value: Any, field: str, *, minimum: int | None = None) -> int | None:
+    """A count sent as text or as a number (``"2"``, ``2``, ``"2.0"``); empty is None.
+
+    A fraction, or a count below ``minimum``, is refused: never cut down to a
+    whole number, so a quantity is never quietly another one.
+    """
+    number = decimal(value, field)
+    if number is None:
+        return None
+    if number != number.to_integral_value() or (minimum is not None and number < minimum):
+        floor = "" if minimum is None else f", {minimum} or more"
+        raise ValidationError(field, value, f"is not a whole number{floor}")
+    return int(number)
 
 
 def positive(value: Any, field: str) -> Decimal | None:

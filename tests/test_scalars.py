@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tramo
-from tramo.scalars import day, decimal, latin1, measure, moment, money, stamp
+from tramo.scalars import day, decimal, latin1, measure, moment, money, stamp, whole
 
 ZONE = timezone.utc
 
@@ -56,3 +56,23 @@ def test_iso_8601_moments_read_naive_in_the_zone_and_with_their_own_offset() -> 
     assert moment("2026-03-01T13:20:30Z", ZONE, "f") == datetime(2026, 3, 1, 13, 20, 30, tzinfo=ZONE)
     with pytest.raises(tramo.ValidationError, match="ISO 8601"):
         moment("2026-03-01T25:00", ZONE, "f")
+
+
+@given(st.integers(min_value=-10**6, max_value=10**6), st.sampled_from([str, int, lambda n: f"{n}.0"]))
+def test_a_whole_count_reads_as_itself_however_it_is_sent(count: int, form: object) -> None:
+    assert whole(form(count), "Item.quantity") == count  # type: ignore[operator]
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=3).filter(
+    lambda d: d != d.to_integral_value()))
+def test_a_fraction_is_refused_never_cut_down(value: Decimal) -> None:
+    with pytest.raises(tramo.ValidationError) as caught:
+        whole(str(value), "Item.quantity")
+    assert caught.value.field == "Item.quantity" and "whole number" in str(caught.value)
+
+
+def test_a_count_below_the_minimum_is_refused_and_empty_is_none() -> None:
+    assert whole("", "Line.quantity", minimum=0) is None
+    assert whole("0", "Line.quantity", minimum=0) == 0
+    with pytest.raises(tramo.ValidationError, match="0 or more"):
+        whole("-1", "Line.quantity", minimum=0)

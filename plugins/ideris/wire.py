@@ -22,7 +22,7 @@ from typing import Any
 import tramo
 from tramo.errors import OutcomeUnknownError, TransientError
 from tramo.paging import PagingError
-from tramo.scalars import decimal, moment, positive, reading, text
+from tramo.scalars import decimal, moment, positive, reading, text, whole
 
 __all__ = [
     "NOTIFICATION_VERSION", "PAGE_MAX", "error_from", "event_id", "invoice_notification",
@@ -161,10 +161,10 @@ def same_number(ours: float, theirs: Any) -> bool:
 
 
 def _int(value: Any, field: str) -> int:
-    number = decimal(value, field)
-    if number is None or number != number.to_integral_value():
+    number = whole(value, field)
+    if number is None:
         raise _refuse(field, value, "is not a whole number")
-    return int(number)
+    return number
 
 
 def order_number(order_id: str, field: str) -> int:

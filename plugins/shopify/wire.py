@@ -23,7 +23,7 @@ import attrs
 
 import tramo
 from tramo.model import Attribute, Brand, Product, Variant
-from tramo.scalars import decimal, measure, moment, money, reading, text
+from tramo.scalars import decimal, measure, moment, money, reading, text, whole
 
 __all__ = [
     "CODE_TYPE", "INVOICE_KEYS", "MAX_OPTIONS", "PAGE_MAX", "Cost", "cost_of", "data_of", "gid",
@@ -264,10 +264,7 @@ def _quantity(value: Any, field: str) -> int:
     A negative or fractional one is refused, not read as "removed" or cut down,
     so an order is never imported with a line quietly missing.
     """
-    number = decimal(value, field) or Decimal(0)
-    if number < 0 or number != number.to_integral_value():
-        raise tramo.ValidationError(field, value, "is not a whole number of units, zero or more")
-    return int(number)
+    return whole(value, field, minimum=0) or 0
 
 
 def order_from_wire(node: Mapping[str, Any], zone: Any, document_key: str = "cpf_cnpj",

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 import tramo
 from tramo.errors import OutcomeUnknownError, TransientError
 from tramo.paging import PagingError
-from tramo.scalars import day, decimal, measure, moment, money, positive, reading, text
+from tramo.scalars import day, decimal, measure, moment, money, positive, reading, text, whole
 from tramo.tokens import Token
 
 __all__ = [
@@ -504,16 +504,13 @@ def _item(record: Mapping[str, Any]) -> tramo.OrderItem:
     skus = record.get("Sku") or []
     discounts = [decimal(d.get("value") if isinstance(d, dict) else d, "ProductsSold.Discount")
                  for d in record.get("Discount") or []]
-    quantity = decimal(record.get("quantity"), "ProductsSold.quantity") or Decimal(0)
-    if quantity != quantity.to_integral_value():  # never cut down to a whole number quietly
-        raise _refuse("ProductsSold.quantity", record.get("quantity"),
-                      "is not a whole number of units")
+    quantity = whole(record.get("quantity"), "ProductsSold.quantity") or 0
     price = decimal(record.get("price"), "ProductsSold.price") or Decimal(0)
     # An item of a product without a reference is known by Tray's variant (or product) id.
     return tramo.OrderItem(
         sku=text(record.get("reference")) or text(record.get("variant_id") or record.get("product_id")),
         name=text(record.get("name")) or text(record.get("original_name")),
-        quantity=int(quantity), unit_price=price,
+        quantity=quantity, unit_price=price,
         discount=sum((d for d in discounts if d is not None), Decimal(0)),
         gtin=text(record.get("ean")) or None,
         attributes=[f"{text(a.get('type'))}: {text(a.get('value'))}" for a in skus

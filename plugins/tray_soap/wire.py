@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import tramo
-from tramo.scalars import decimal, latin1, measure, moment, money, reading, stamp, text
+from tramo.scalars import decimal, latin1, measure, moment, money, reading, stamp, text, whole
 
 __all__ = [
     "PAGE_MAX", "customer_from_wire", "differs", "fault_error", "invoice_args", "invoice_keys",
@@ -237,15 +237,12 @@ def _attributes(variation: str) -> list[str]:
 def item_from_wire(record: Mapping[str, str]) -> tramo.OrderItem:
     """An ``ItemPedido``; an item without a reference is known by Tray's variant or product id."""
     variant = record.get("id_variacao", "")
-    quantity = decimal(record.get("quantidade"), "ItemPedido.quantidade") or Decimal(0)
-    if quantity != quantity.to_integral_value():  # never cut down to a whole number quietly
-        raise tramo.ValidationError("ItemPedido.quantidade", record.get("quantidade"),
-                                    "is not a whole number of units")
+    quantity = whole(record.get("quantidade"), "ItemPedido.quantidade") or 0
     return tramo.OrderItem(
         sku=record.get("cod_referencia") or (variant if variant not in ("", "0") else
                                              record.get("id_produto", "")),
         name=record.get("nome_produto", ""),
-        quantity=int(quantity),
+        quantity=quantity,
         unit_price=decimal(record.get("preco"), "ItemPedido.preco") or Decimal(0),
         gtin=record.get("ean") or None, attributes=_attributes(record.get("variacao", "")),
         remote_id=record.get("id_item") or None)
