@@ -146,8 +146,10 @@ def test_each_malformed_order_is_held_with_a_typed_error_and_every_other_is_impo
                 reason = reasons[ident]
                 assert reason.startswith(f"{spoiler.error}: "), (spoiler.what, reason)
                 assert spoiler.field in reason and spoiler.value in reason, (spoiler.what, reason)
-            # tried again, still held (a file set aside in quarantine waits for a person instead)
-            assert set(dict(again.held)) <= set(bad)
+            # tried again, still held; a file set aside in quarantine waits for a person instead
+            # of being read again, so Tray FTP holds again only what it reads again
+            held_again = set(dict(again.held))
+            assert held_again <= set(bad) if plugin == "tray_ftp" else held_again == set(bad)
             kept = {h.item_id: h.error for h in engine.ledger.held(NAME, "orders")}
             assert kept == {i: s.error for i, s in bad.items()}
             assert_imported_once(engine, erp, good, sandbox, held=bad)

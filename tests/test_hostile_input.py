@@ -8,8 +8,10 @@ test_tray_ftp_plugin); oversized webhook bodies (test_intake, 413) and large
 files streamed (test_remote, test_tray_ftp_wire). Added here:
 
 - wrong types anywhere in a real order answer of each HTTP plugin (a
-  property: one value replaced by a hostile one), negative and fractional
-  quantities: the order is held with a ValidationError naming it;
+  property: one value replaced by a hostile one): the plugin reads the order
+  or refuses it with a ValidationError naming the field, never another
+  exception (which would stop the sync); negative and fractional
+  quantities: always refused, naming the item;
 - an answer cut short or cut off mid-body: the read stops with a typed error,
   the orders already taken are whole, the next run takes the rest once;
 - an oversized SOAP answer: that order held, the others imported;
@@ -127,8 +129,8 @@ def test_a_wrong_typed_value_anywhere_in_an_order_answer_is_an_order_or_a_valida
         order = _read(plugin, _replaced(args, where, value), kwargs)
     except tramo.ValidationError as exc:
         assert exc.field and str(exc).startswith(exc.field)
-    else:
-        assert isinstance(order, tramo.Order)
+    else:  # a value the plugin can read (True as text, "9" * 400 as a name) is read
+        assert order.id
 
 
 #: where each plugin's answer carries the first item's quantity
@@ -225,7 +227,7 @@ def _cut_off(sandbox: Any, plugin: str) -> None:
 
 @pytest.mark.parametrize("sandbox", HTTP_PLUGINS, indirect=True)
 def test_an_answer_cut_off_mid_body_is_a_typed_error_not_a_crash(sandbox: Any) -> None:
-    placed = place(sandbox, buyer_orders(3, seed=2))
+    place(sandbox, buyer_orders(3, seed=2))
     engine, erp = new_engine(sandbox, **PAGED[sandbox.plugin])
     try:
         _cut_off(sandbox, sandbox.plugin)
@@ -236,7 +238,6 @@ def test_an_answer_cut_off_mid_body_is_a_typed_error_not_a_crash(sandbox: Any) -
         assert engine.ledger.in_doubt(NAME) == []
     finally:
         engine.close()
-    assert len(placed) == 3
 
 
 # -- oversized -----------------------------------------------------------------------------------

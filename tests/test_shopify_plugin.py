@@ -281,7 +281,7 @@ def test_a_bulk_start_refused_while_the_same_read_runs_follows_that_run(
     placed = [shop.place_order(an_order()) for _ in range(3)]
     with connect(registry, shop, api_version="2025-10") as connection:
         client = tramo_shopify.client.api(connection)
-        shop.configure(time_scale=0.02)  # the earlier start waits a real second before it runs
+        shop.configure(time_scale=0.02)  # the earlier start waits 2.5 real seconds before it runs
         earlier = client.mutate("BULK_RUN", "bulkOperationRunQuery",
                                 {"query": operations.bulk_orders("nfe", "status:open")})
         shop.configure(time_scale=1.0)
