@@ -20,9 +20,8 @@ on to 100,000 orders: at 10,000 a step of the allocator (1 to 3 MB between
 runs) would swing such a projection by 50 MB.
 
 The SQLite files go to ``/dev/shm`` when it exists: each order commits a few
-transactions, and on this machine's disk every commit waits for an fsync
-(about 9 ms an order, against 1.4 ms in memory), which would set the run's
-length and says nothing about memory; tmpfs pages are not the process's
+transactions, and on a disk every commit waits for an fsync, which would set
+the run's length and says nothing about memory; tmpfs pages are not the process's
 resident memory.
 
 Plugins (seeding speed decides):
@@ -30,12 +29,12 @@ Plugins (seeding speed decides):
 - Ideris, an HTTP API read page by page (concurrently, a window of pages
   ahead): its sandbox seeds 10,000 orders in about a second but filters and
   sorts every order for each list page, so reading N orders costs it
-  O(N^2): 20,000 take about 35 s, 100,000 took 14 minutes (growth 26.9 MB,
+  O(N^2): 100,000 took 14 minutes (growth 26.9 MB,
   measured once with ``python -m bench.memory ideris 100000``). Quick and
   full run it at 10,000 and 20,000.
 - Tray FTP, files: its sandbox seeds 100,000 orders (25,000 files) in a
-  minute and a read lists a folder; it carries the full size (about ten
-  minutes, most of it the sync's SQLite commits and SFTP).
+  minute and a read lists a folder; it carries the full size (the run's
+  length is in ``bench/README.md``).
 """
 
 from __future__ import annotations

@@ -6,11 +6,11 @@ requested cost stays under 1000 points), each page asked with the cursor
 the last one returned, so the pages form a chain and nothing can overlap
 them. The bound is the issue's ``max(calls / rate, 3 x latency)`` or, when
 larger, the chain: every page's latency plus the sandbox's own work on it
-(costing and executing the query over its shop, about 12 ms a page here,
-measured on the same calls, see :func:`bench.orders_common.chain`). At 50 ms
+(costing and executing the query over its shop, measured on the same calls,
+see :func:`bench.orders_common.chain`; the figures are in ``bench/README.md``). At 50 ms
 and 20 calls a second the issue's bound is the latency alone, which a chain
-whose platform works on this same machine cannot reach (``issue_ratio``,
-about 1.45, is printed with the line); the ratio to the chain is the
+whose platform works on this same machine cannot reach (``issue_ratio`` is
+printed with the line); the ratio to the chain is the
 plugin's own share. The shop's cost bucket
 is made generous (``BUCKET`` points, ``RESTORE`` a second) so latency and
 rate decide, not the bucket, which ``bench.shopify`` measures on its own;

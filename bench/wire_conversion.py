@@ -55,6 +55,7 @@ from tramo.dispatch import map_order
 from tramo.registry import Registry, discover
 from tramo.sandbox import Knobs
 from tramo.sandbox.http import HttpSandbox, Request, Response
+from tramo.testing.kit import connect_to
 
 TARGET = 20.0
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
@@ -104,17 +105,12 @@ class Sample:
     parts: dict[str, Callable[[], Any]] = attrs.field(factory=dict)
 
 
-def _quiet(seconds: float, why: str) -> None:
-    return None
-
-
 @contextmanager
 def _live(registry: Registry, sandbox: Any, **sizes: int) -> Iterator[tramo.Connection]:
-    """``sandbox`` running and seeded, and a connection to it with the sandbox's own mappings."""
+    """``sandbox`` running and seeded, and the conformance kit's connection to it."""
     with sandbox:
         sandbox.seed(**sizes)
-        with registry.connect(sandbox.plugin, sandbox.settings,
-                              mappings=dict(sandbox.profile.mappings), on_wait=_quiet) as connection:
+        with connect_to(sandbox, registry) as connection:
             yield connection
 
 
